@@ -1,0 +1,1 @@
+//! Real-threads experiments (placeholder while the lab is written).

@@ -1,0 +1,1 @@
+//! Deterministic model of Python threads (placeholder while the engine is written).
