@@ -25,6 +25,7 @@
 
 pub mod lessons;
 pub mod route;
+pub mod stepper;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -56,6 +56,12 @@ pub enum RealPanel {
     Counter,
 }
 
+impl std::fmt::Debug for Lesson {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lesson").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
 impl Lesson {
     /// The scenario for this lock setting, shared.
     pub fn build(&self, lock: bool) -> Result<Arc<sim::Scenario>, sim::ScenarioError> {

@@ -3,6 +3,7 @@
 //! `App` owns the route (from `location.hash`) and the worker-pool status, shared through a
 //! context. Pages: `home`, `lesson` (stepper, explorer, real-threads panel) and `lab`.
 
+mod explore;
 mod home;
 mod lab_page;
 mod lesson;

@@ -1,0 +1,365 @@
+//! The lesson page's state machine, free of web APIs so it is tested natively.
+//!
+//! A [`Stepper`] holds the lesson, the lock setting, the `sim::Run` being stepped, the chosen
+//! automatic scheduler and the play state. The UI's reducer forwards its actions here; timers,
+//! the URL and the explorer's slices are effects outside it.
+
+use std::sync::Arc;
+
+use sim::{
+    Event, Machine, Replay, RoundRobin, Run, Schedule, Scheduler, SeededRandom, StepError,
+    SwitchInterval, ThreadId,
+};
+
+use crate::lessons::Lesson;
+use crate::route::LessonQuery;
+
+/// Which automatic scheduler Play uses. Stepping by hand works in every mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Only the learner steps; Play is off.
+    Manual,
+    /// T1, T2, T1, … one step each.
+    RoundRobin,
+    /// A seeded random thread each step: the same seed gives the same run.
+    Random {
+        /// The seed.
+        seed: u64,
+    },
+    /// Run one thread for `k` steps (or until it blocks), then the next: like CPython's
+    /// switch interval.
+    SwitchInterval {
+        /// Steps per turn.
+        k: usize,
+    },
+}
+
+impl Mode {
+    /// Slug used by the UI's select.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Mode::Manual => "manual",
+            Mode::RoundRobin => "round-robin",
+            Mode::Random { .. } => "random",
+            Mode::SwitchInterval { .. } => "switch",
+        }
+    }
+}
+
+/// The scheduler behind [`Mode`], or a replay of a schedule the explorer found.
+#[derive(Clone, Debug)]
+enum Auto {
+    None,
+    RoundRobin(RoundRobin),
+    Random(SeededRandom),
+    Switch(SwitchInterval),
+    Replay(Replay),
+}
+
+impl Auto {
+    fn for_mode(mode: Mode) -> Auto {
+        match mode {
+            Mode::Manual => Auto::None,
+            Mode::RoundRobin => Auto::RoundRobin(RoundRobin::new()),
+            Mode::Random { seed } => Auto::Random(SeededRandom::new(seed)),
+            Mode::SwitchInterval { k } => Auto::Switch(SwitchInterval::new(k)),
+        }
+    }
+
+    fn pick(&mut self, m: &Machine) -> Option<ThreadId> {
+        match self {
+            Auto::None => None,
+            Auto::RoundRobin(s) => s.pick(m),
+            Auto::Random(s) => s.pick(m),
+            Auto::Switch(s) => s.pick(m),
+            Auto::Replay(s) => s.pick(m),
+        }
+    }
+}
+
+/// The lesson page's state.
+#[derive(Clone, Debug)]
+pub struct Stepper {
+    lesson: &'static Lesson,
+    lock: bool,
+    run: Run,
+    mode: Mode,
+    auto: Auto,
+    playing: bool,
+    /// Set while replaying a schedule from the explorer: its length, to show progress.
+    replaying: Option<usize>,
+    /// A message about the URL or a refused step, shown until the next action.
+    notice: Option<String>,
+}
+
+/// Why a stepper could not be made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LessonBroken(pub String);
+
+impl Stepper {
+    /// A fresh run of `lesson` with the lock `lock`.
+    pub fn new(lesson: &'static Lesson, lock: bool) -> Result<Stepper, LessonBroken> {
+        let run = fresh_run(lesson, lock)?;
+        Ok(Stepper {
+            lesson,
+            lock,
+            run,
+            mode: Mode::Manual,
+            auto: Auto::None,
+            playing: false,
+            replaying: None,
+            notice: None,
+        })
+    }
+
+    /// A stepper restored from the URL query. Problems (a schedule that does not decode or
+    /// cannot be replayed) become the [`notice`](Self::notice); the run then starts fresh.
+    pub fn from_query(lesson: &'static Lesson, q: &LessonQuery) -> Result<Stepper, LessonBroken> {
+        let lock = q.lock.unwrap_or(false);
+        let mut s = Stepper::new(lesson, lock)?;
+        let mut notes = Vec::new();
+        if !q.unknown.is_empty() {
+            notes.push(format!("Ignored unknown link parameters: {}.", q.unknown.join(", ")));
+        }
+        if let Some(text) = &q.schedule {
+            match Schedule::decode(text) {
+                Err(e) => notes.push(format!("The link's schedule is not valid ({e}); starting from the beginning.")),
+                Ok(schedule) => match lesson.build(lock).map_err(|e| e.to_string()).and_then(|scn| {
+                    sim::replay(scn, &schedule).map_err(|e| e.to_string())
+                }) {
+                    Ok(run) => s.run = run,
+                    Err(e) => notes.push(format!(
+                        "The link's schedule does not fit this lesson ({e}); starting from the beginning."
+                    )),
+                },
+            }
+        }
+        s.notice = (!notes.is_empty()).then(|| notes.join(" "));
+        Ok(s)
+    }
+
+    /// The lesson.
+    pub fn lesson(&self) -> &'static Lesson {
+        self.lesson
+    }
+    /// Whether the lock is on.
+    pub fn lock(&self) -> bool {
+        self.lock
+    }
+    /// The run (machine, schedule, events).
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+    /// The current machine.
+    pub fn machine(&self) -> &Machine {
+        self.run.machine()
+    }
+    /// The automatic scheduler's mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+    /// Whether Play is running.
+    pub fn playing(&self) -> bool {
+        self.playing
+    }
+    /// `Some(len)` while replaying a schedule of `len` steps from the explorer.
+    pub fn replaying(&self) -> Option<usize> {
+        self.replaying
+    }
+    /// A message for the learner, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+    /// Whether Play can do anything (a scheduler or replay is set and the run is not over).
+    pub fn can_play(&self) -> bool {
+        !matches!(self.auto, Auto::None) && !self.run.machine().is_over()
+    }
+
+    /// The value of the lesson's headline variable, as Python prints it.
+    pub fn headline(&self) -> String {
+        self.machine()
+            .var_by_name(self.lesson.headline_var)
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    }
+
+    /// The query that restores this state (lock + schedule so far).
+    pub fn query(&self) -> LessonQuery {
+        let sched = self.run.schedule();
+        LessonQuery {
+            lock: Some(self.lock),
+            schedule: (!sched.is_empty()).then(|| sched.encode()),
+            unknown: Vec::new(),
+        }
+    }
+
+    /// Steps thread `t` by hand. Stops Play (the learner took over).
+    pub fn step(&mut self, t: ThreadId) -> Result<Event, StepError> {
+        self.playing = false;
+        self.replaying = None;
+        self.notice = None;
+        let r = self.run.step(t);
+        if let Err(e) = &r {
+            self.notice = Some(format!("{t} cannot step: {e}."));
+        }
+        r
+    }
+
+    /// Undoes the last step.
+    pub fn undo(&mut self) -> bool {
+        self.playing = false;
+        self.replaying = None;
+        self.notice = None;
+        self.run.undo()
+    }
+
+    /// Back to the start, keeping lock and mode.
+    pub fn reset(&mut self) {
+        self.playing = false;
+        self.replaying = None;
+        self.notice = None;
+        self.run.reset();
+        self.auto = Auto::for_mode(self.mode);
+    }
+
+    /// Switches the lock on or off: a new scenario, so the run starts over.
+    pub fn set_lock(&mut self, lock: bool) -> Result<(), LessonBroken> {
+        if lock != self.lock {
+            self.run = fresh_run(self.lesson, lock)?;
+            self.lock = lock;
+        }
+        self.reset();
+        Ok(())
+    }
+
+    /// Chooses the automatic scheduler (takes effect from the current state).
+    pub fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        self.auto = Auto::for_mode(mode);
+        self.replaying = None;
+        if mode == Mode::Manual {
+            self.playing = false;
+        }
+    }
+
+    /// Starts or stops Play.
+    pub fn set_playing(&mut self, on: bool) {
+        self.playing = on && self.can_play();
+    }
+
+    /// Resets and replays `schedule` one tick at a time (the explorer's "show me").
+    pub fn start_replay(&mut self, schedule: Schedule) {
+        self.run.reset();
+        self.notice = None;
+        self.replaying = Some(schedule.len());
+        self.auto = Auto::Replay(Replay::new(schedule));
+        self.playing = true;
+    }
+
+    /// One automatic step. Returns the event, or `None` when Play stopped (run over, nobody
+    /// runnable, or the replay ended).
+    pub fn tick(&mut self) -> Option<Event> {
+        if !self.playing {
+            return None;
+        }
+        let pick = self.auto.pick(self.run.machine());
+        let ev = pick.and_then(|t| self.run.step(t).ok());
+        if ev.is_none() || self.run.machine().is_over() {
+            self.playing = false;
+            if self.replaying.is_some() {
+                self.auto = Auto::for_mode(self.mode);
+            }
+        }
+        ev
+    }
+}
+
+fn fresh_run(lesson: &'static Lesson, lock: bool) -> Result<Run, LessonBroken> {
+    let scn: Arc<sim::Scenario> = lesson.build(lock).map_err(|e| LessonBroken(e.to_string()))?;
+    Run::new(scn).map_err(|e| LessonBroken(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lessons;
+
+    fn race() -> &'static Lesson {
+        lessons::by_slug("race-condition").expect("lesson")
+    }
+
+    #[test]
+    fn query_round_trips_lock_and_schedule() {
+        let mut s = Stepper::new(race(), false).unwrap();
+        for t in [0, 1, 0] {
+            s.step(ThreadId(t)).unwrap();
+        }
+        let q = s.query();
+        let back = Stepper::from_query(race(), &q).unwrap();
+        assert_eq!(back.run().schedule(), s.run().schedule());
+        assert_eq!(back.lock(), false);
+        assert!(back.notice().is_none());
+    }
+
+    #[test]
+    fn bad_schedule_in_link_gives_a_notice_and_a_fresh_run() {
+        for bad in ["%%%", "zz", "9999999999"] {
+            let q = LessonQuery { lock: Some(true), schedule: Some(bad.into()), unknown: vec![] };
+            let s = Stepper::from_query(race(), &q).unwrap();
+            assert!(s.notice().is_some(), "{bad}");
+            assert!(s.run().is_empty());
+            assert!(s.lock());
+        }
+    }
+
+    #[test]
+    fn blocked_step_is_refused_with_a_notice() {
+        let mut s = Stepper::new(race(), true).unwrap();
+        s.step(ThreadId(0)).unwrap();
+        assert!(s.step(ThreadId(1)).is_err());
+        assert!(s.notice().unwrap().contains("held by T1"), "{:?}", s.notice());
+    }
+
+    #[test]
+    fn round_robin_play_runs_to_the_end_and_stops() {
+        let mut s = Stepper::new(race(), false).unwrap();
+        s.set_mode(Mode::RoundRobin);
+        s.set_playing(true);
+        let mut n = 0;
+        while s.tick().is_some() {
+            n += 1;
+            assert!(n < 100);
+        }
+        assert!(!s.playing());
+        assert!(s.machine().is_over());
+        // Strict alternation interleaves the loads: a lost update.
+        assert_eq!(s.headline(), "1");
+    }
+
+    #[test]
+    fn replay_reproduces_a_schedule_then_returns_to_the_mode() {
+        let mut s = Stepper::new(race(), false).unwrap();
+        let sched = Schedule::decode(&{
+            let mut r = Stepper::new(race(), false).unwrap();
+            for t in [0, 1, 1, 1, 1, 0, 0, 0] {
+                r.step(ThreadId(t)).unwrap();
+            }
+            r.run().schedule().encode()
+        })
+        .unwrap();
+        s.start_replay(sched.clone());
+        while s.tick().is_some() {}
+        assert_eq!(s.run().schedule(), &sched);
+        assert_eq!(s.headline(), "1");
+        assert!(!s.can_play());
+    }
+
+    #[test]
+    fn toggling_the_lock_starts_over() {
+        let mut s = Stepper::new(race(), false).unwrap();
+        s.step(ThreadId(0)).unwrap();
+        s.set_lock(true).unwrap();
+        assert!(s.run().is_empty());
+        assert!(s.lock());
+    }
+}
