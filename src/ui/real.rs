@@ -33,6 +33,8 @@ struct State {
     last: Option<CounterReport>,
     history: Vec<CounterReport>,
     error: Option<String>,
+    /// Completed runs, so each result element is distinguishable (`data-run`).
+    runs: u64,
 }
 
 enum Action {
@@ -57,6 +59,7 @@ impl Reducible for State {
             }
             Action::Finished(Ok(r)) => {
                 s.running = None;
+                s.runs += 1;
                 s.history.insert(0, r.clone());
                 s.history.truncate(HISTORY);
                 s.last = Some(r);
@@ -92,6 +95,7 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
             last: None,
             history: Vec::new(),
             error: None,
+            runs: 0,
         }
     });
     let mode = match state.choice {
@@ -188,7 +192,7 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
                 <p class="error-text" role="alert">{format!("The run failed: {e}")}</p>
             }
             if let Some(r) = &state.last {
-                {result_view(r)}
+                {result_view(r, state.runs)}
             }
             if state.history.len() > 1 {
                 <details>
@@ -207,7 +211,7 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
     }
 }
 
-fn result_view(r: &CounterReport) -> Html {
+fn result_view(r: &CounterReport, run: u64) -> Html {
     let verdict = if r.cancelled {
         html! { <p class="result-line">{"Cancelled: the figures cover the increments done before the cancel."}</p> }
     } else if r.lost > 0 {
@@ -220,7 +224,7 @@ fn result_view(r: &CounterReport) -> Html {
         html! { <p class="result-line outcome good">{"Nothing lost this time — the race is still there: run again, or raise the increments."}</p> }
     };
     html! {
-        <div data-testid="real-result" data-mode={r.mode.slug()} data-threads={r.threads.to_string()}
+        <div data-testid="real-result" data-run={run.to_string()} data-mode={r.mode.slug()} data-threads={r.threads.to_string()}
             data-expected={r.expected.to_string()} data-actual={r.actual.to_string()} data-lost={r.lost.to_string()}
             data-ms={format!("{:.1}", r.ms)} data-cancelled={r.cancelled.to_string()}>
             {verdict}

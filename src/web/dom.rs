@@ -37,17 +37,18 @@ pub fn threads_unavailable_reason() -> Option<String> {
     let has_sab = js_sys::Reflect::get(&global, &JsValue::from_str("SharedArrayBuffer"))
         .map(|v| !v.is_undefined())
         .unwrap_or(false);
-    if !has_sab {
+    if !isolated {
         Some(
-            "This browser does not offer SharedArrayBuffer, which real threads need. \
-             Use a current Chrome, Edge or Firefox, served with cross-origin isolation."
+            "This page is not cross-origin isolated, so the browser withholds the shared memory \
+             (SharedArrayBuffer) that real threads need. Serve it with the headers \
+             Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: \
+             require-corp (./scripts/serve.sh does)."
                 .to_string(),
         )
-    } else if !isolated {
+    } else if !has_sab {
         Some(
-            "This page is not cross-origin isolated, so browsers withhold shared memory from \
-             it. Serve it with the headers Cross-Origin-Opener-Policy: same-origin and \
-             Cross-Origin-Embedder-Policy: require-corp (./scripts/serve.sh does)."
+            "This browser does not offer SharedArrayBuffer, which real threads need. \
+             Use a current Chrome, Edge, Firefox or Safari."
                 .to_string(),
         )
     } else {

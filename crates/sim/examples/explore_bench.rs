@@ -1,0 +1,98 @@
+//! Explorer benchmark: for each lesson-sized scenario, the states and schedules found, the time
+//! taken and the states explored per second. A figure to read, not an assertion.
+//!
+//! `cargo run --release -p lockstep-sim --example explore_bench`
+
+use sim::samples;
+use sim::{explore, ExploreLimits, Machine, RoundRobin, Scenario};
+use std::sync::Arc;
+use std::time::Instant;
+
+fn main() {
+    let scenarios: Vec<Arc<Scenario>> = vec![
+        samples::race(2, 1, false),
+        samples::race(2, 1, true),
+        samples::race(2, 2, false),
+        samples::race(2, 2, true),
+        samples::race(3, 1, false),
+        samples::race(3, 1, true),
+        samples::race(3, 2, false),
+        samples::gil_race(2, 2, false),
+        samples::gil_race(2, 2, true),
+        samples::two_locks(true),
+        samples::two_locks(false),
+        samples::transfers(false),
+        samples::transfers(true),
+        samples::singleton(false),
+        samples::singleton(true),
+        samples::semaphore_pool(4, 3),
+        samples::producer_consumer(false, 2, 4),
+        samples::producer_consumer(true, 2, 4),
+    ];
+    println!(
+        "{:<46} {:>7} {:>10} {:>10} {:>7} {:>8} {:>10}",
+        "scenario", "states", "schedules", "bad", "classes", "ms", "states/s"
+    );
+    let mut total_states = 0usize;
+    let mut total_secs = 0f64;
+    for scn in scenarios {
+        let start = Instant::now();
+        let report = match explore(Arc::clone(&scn), ExploreLimits::default()) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("{:<46} invalid: {e}", scn.name);
+                continue;
+            }
+        };
+        let secs = start.elapsed().as_secs_f64();
+        total_states += report.states;
+        total_secs += secs;
+        println!(
+            "{:<46} {:>7} {:>10} {:>10} {:>7} {:>8.2} {:>10.0}{}",
+            scn.name,
+            report.states,
+            short(report.schedules),
+            short(report.bad_schedules),
+            report.outcomes.len(),
+            secs * 1e3,
+            report.states as f64 / secs.max(1e-9),
+            if report.truncated {
+                "  (truncated)"
+            } else {
+                ""
+            }
+        );
+    }
+    println!(
+        "total: {total_states} states in {:.1} ms ({:.0} states/s)",
+        total_secs * 1e3,
+        total_states as f64 / total_secs.max(1e-9)
+    );
+
+    // Raw stepping speed, for the UI's play mode and random testing.
+    let scn = samples::race(3, 2, true);
+    let start = Instant::now();
+    let mut steps = 0usize;
+    for _ in 0..20_000 {
+        let Ok(mut m) = Machine::new(Arc::clone(&scn)) else {
+            return;
+        };
+        let (schedule, _) = sim::run_in_place(&mut m, &mut RoundRobin::new(), 10_000);
+        steps += schedule.len();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "stepping: {steps} steps in {:.1} ms ({:.0} steps/s)",
+        secs * 1e3,
+        steps as f64 / secs
+    );
+}
+
+/// Exact below a million, else in scientific notation (schedule counts get astronomical).
+fn short(n: u128) -> String {
+    if n < 1_000_000 {
+        n.to_string()
+    } else {
+        format!("{:.2e}", n as f64)
+    }
+}

@@ -1,0 +1,359 @@
+//! How a run ends ([`Outcome`]), Python's exceptions for misuse ([`PyError`]), and the hashable
+//! summary the explorer groups runs by ([`OutcomeClass`]).
+
+use crate::value::{ThreadId, Value};
+use std::fmt;
+
+/// The Python exception types the model can raise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PyExc {
+    /// e.g. releasing an unlocked `Lock`.
+    RuntimeError,
+    /// e.g. over-releasing a `BoundedSemaphore`, or too many `task_done()` calls.
+    ValueError,
+    /// e.g. `None + 1`.
+    TypeError,
+    /// Reading a `threading.local()` attribute this thread never set.
+    AttributeError,
+    /// An integer result outside the model's 64 bits (Python's ints would just grow).
+    OverflowError,
+}
+
+impl PyExc {
+    /// The exception's Python name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PyExc::RuntimeError => "RuntimeError",
+            PyExc::ValueError => "ValueError",
+            PyExc::TypeError => "TypeError",
+            PyExc::AttributeError => "AttributeError",
+            PyExc::OverflowError => "OverflowError",
+        }
+    }
+}
+
+impl fmt::Display for PyExc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A Python exception raised by a misused primitive or a bad operand.
+///
+/// Messages are CPython's own, checked against CPython 3.11.7:
+///
+/// | situation | exception |
+/// |---|---|
+/// | `Lock().release()` while unlocked | `RuntimeError: release unlocked lock` |
+/// | `RLock().release()` by a non-owner | `RuntimeError: cannot release un-acquired lock` |
+/// | `BoundedSemaphore(1).release()` | `ValueError: Semaphore released too many times` |
+/// | `Condition.wait()` without its lock | `RuntimeError: cannot wait on un-acquired lock` |
+/// | `Condition.notify()` / `notify_all()` without it | `RuntimeError: cannot notify on un-acquired lock` |
+/// | `Queue().task_done()` once too often | `ValueError: task_done() called too many times` |
+/// | reading an unset `threading.local()` attribute | `AttributeError: '_thread._local' object has no attribute 'x'` |
+/// | `None + 1` | `TypeError: unsupported operand type(s) for +: 'NoneType' and 'int'` |
+/// | `1 < None` | `TypeError: '<' not supported between instances of 'int' and 'NoneType'` |
+///
+/// Not errors in CPython, so not errors here: releasing a `Lock` from a thread that did not
+/// acquire it (a `Lock` has no owner), and releasing a plain `Semaphore` more often than it was
+/// acquired (the count just grows).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PyError {
+    /// The exception type.
+    pub kind: PyExc,
+    /// The exception's message.
+    pub message: String,
+}
+
+impl PyError {
+    /// An exception of `kind` with `message`.
+    pub fn new(kind: PyExc, message: impl Into<String>) -> Self {
+        PyError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for PyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for PyError {}
+
+/// Which check a [`Outcome::Violated`] run broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CheckRef {
+    /// `scenario.checks[i]`.
+    Check(usize),
+    /// An [`OpKind::Assert`](crate::OpKind::Assert) op: the thread and the op's index.
+    Assert {
+        /// The asserting thread.
+        thread: ThreadId,
+        /// The op's index in its program.
+        pc: u16,
+    },
+}
+
+/// One edge of a deadlock's wait-for graph: `thread` waits for `resource`, held by `holder`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct WaitEdge {
+    /// The waiting thread.
+    pub thread: ThreadId,
+    /// What it waits for, e.g. "lock `lock1`" or "a notify on condition `cv`".
+    pub resource: String,
+    /// Who holds it, if anybody does (locks do; an empty queue or a silent condition does not).
+    pub holder: Option<ThreadId>,
+}
+
+impl fmt::Display for WaitEdge {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} waits for {}", self.thread, self.resource)?;
+        match self.holder {
+            Some(h) if h == self.thread => write!(f, " held by {h} itself"),
+            Some(h) => write!(f, " held by {h}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// Every thread ran to its end and every check held.
+    Finished {
+        /// Final values of the shared variables, in declaration order.
+        vars: Vec<(String, Value)>,
+    },
+    /// No thread can move, yet some have not finished.
+    Deadlock {
+        /// The threads that are stuck (finished ones are not listed).
+        blocked: Vec<ThreadId>,
+        /// The wait-for cycle, if the waits form one (`T1` waits for a lock `T2` holds, `T2` for
+        /// one `T1` holds; or a `Lock` re-acquired by its holder: a one-edge cycle). When there is
+        /// no cycle (everyone waits for a notify or a queue nobody will touch) this lists every
+        /// blocked thread's wait instead.
+        cycle: Vec<WaitEdge>,
+    },
+    /// A lesson-defined check failed (or an `assert` op).
+    Violated {
+        /// Which check.
+        check: CheckRef,
+        /// The check's message, e.g. "lost update".
+        message: String,
+        /// Shared variables at the moment the check failed.
+        vars: Vec<(String, Value)>,
+    },
+    /// A thread raised an exception. (Python would print a traceback and end only that thread;
+    /// the model stops the run there, because that is the moment to look at.)
+    Misuse {
+        /// The raising thread.
+        thread: ThreadId,
+        /// The exception.
+        error: PyError,
+    },
+    /// The run reached the scenario's step limit (e.g. a spin loop that never ends).
+    StepLimit {
+        /// Steps taken.
+        steps: usize,
+    },
+}
+
+impl Outcome {
+    /// Whether this is a failure the lesson wants learners to find: deadlock, violated check or
+    /// misuse. `Finished` is fine; `StepLimit` is inconclusive, so not bad.
+    pub fn is_bad(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Deadlock { .. } | Outcome::Violated { .. } | Outcome::Misuse { .. }
+        )
+    }
+
+    /// The summary the explorer groups runs by.
+    pub fn class(&self) -> OutcomeClass {
+        match self {
+            Outcome::Finished { vars } => OutcomeClass::Finished { vars: vars.clone() },
+            Outcome::Deadlock { blocked, .. } => OutcomeClass::Deadlock {
+                blocked: blocked.clone(),
+            },
+            Outcome::Violated { check, message, .. } => OutcomeClass::Violated {
+                check: *check,
+                message: message.clone(),
+            },
+            Outcome::Misuse { error, .. } => OutcomeClass::Misuse {
+                error: error.clone(),
+            },
+            Outcome::StepLimit { .. } => OutcomeClass::StepLimit,
+        }
+    }
+}
+
+fn write_vars(f: &mut fmt::Formatter<'_>, vars: &[(String, Value)]) -> fmt::Result {
+    for (i, (name, value)) in vars.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{name} = {value}")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Finished { vars } => {
+                f.write_str("all threads finished")?;
+                if !vars.is_empty() {
+                    f.write_str(": ")?;
+                    write_vars(f, vars)?;
+                }
+                Ok(())
+            }
+            Outcome::Deadlock { cycle, .. } => {
+                f.write_str("deadlock: ")?;
+                for (i, e) in cycle.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("; ")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                Ok(())
+            }
+            Outcome::Violated { message, vars, .. } => {
+                write!(f, "check failed: {message}")?;
+                if !vars.is_empty() {
+                    f.write_str(" (")?;
+                    write_vars(f, vars)?;
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+            Outcome::Misuse { thread, error } => write!(f, "{thread} raised {error}"),
+            Outcome::StepLimit { steps } => write!(f, "stopped at the step limit ({steps} steps)"),
+        }
+    }
+}
+
+/// A hashable summary of an [`Outcome`], used by the explorer to group schedules.
+///
+/// Finished runs are grouped by their final variables, violations by check, deadlocks by the set
+/// of blocked threads, misuse by the exception. `Livelock` and `Unexplored` only come from the
+/// explorer.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutcomeClass {
+    /// Finished with these final variables.
+    Finished {
+        /// Final values of the shared variables.
+        vars: Vec<(String, Value)>,
+    },
+    /// A deadlock with these threads stuck.
+    Deadlock {
+        /// The stuck threads.
+        blocked: Vec<ThreadId>,
+    },
+    /// This check failed.
+    Violated {
+        /// Which check.
+        check: CheckRef,
+        /// Its message.
+        message: String,
+    },
+    /// This exception was raised.
+    Misuse {
+        /// The exception.
+        error: PyError,
+    },
+    /// The step limit was hit.
+    StepLimit,
+    /// The explorer found a schedule that returns to a state it already passed through: the
+    /// threads can go round in circles forever (e.g. spinning on a flag nobody sets).
+    Livelock,
+    /// The explorer stopped here because of its limits; what happens next is unknown.
+    Unexplored,
+}
+
+impl OutcomeClass {
+    /// Whether schedules in this class are failures (see [`Outcome::is_bad`]); a livelock is.
+    pub fn is_bad(&self) -> bool {
+        matches!(
+            self,
+            OutcomeClass::Deadlock { .. }
+                | OutcomeClass::Violated { .. }
+                | OutcomeClass::Misuse { .. }
+                | OutcomeClass::Livelock
+        )
+    }
+
+    /// The final value of variable `name`, for `Finished` classes.
+    pub fn final_var(&self, name: &str) -> Option<Value> {
+        match self {
+            OutcomeClass::Finished { vars } => {
+                vars.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for OutcomeClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutcomeClass::Finished { vars } => {
+                f.write_str("finished")?;
+                if !vars.is_empty() {
+                    f.write_str(": ")?;
+                    write_vars(f, vars)?;
+                }
+                Ok(())
+            }
+            OutcomeClass::Deadlock { blocked } => {
+                f.write_str("deadlock of ")?;
+                for (i, t) in blocked.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                Ok(())
+            }
+            OutcomeClass::Violated { message, .. } => write!(f, "check failed: {message}"),
+            OutcomeClass::Misuse { error } => write!(f, "raised {error}"),
+            OutcomeClass::StepLimit => f.write_str("step limit"),
+            OutcomeClass::Livelock => f.write_str("livelock (a cycle of states)"),
+            OutcomeClass::Unexplored => f.write_str("unexplored (explorer limit)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_cycle_says_itself() {
+        let e = WaitEdge {
+            thread: ThreadId(0),
+            resource: "lock `lock`".into(),
+            holder: Some(ThreadId(0)),
+        };
+        assert_eq!(e.to_string(), "T1 waits for lock `lock` held by T1 itself");
+    }
+
+    #[test]
+    fn bad_outcomes_are_the_failures() {
+        assert!(!Outcome::Finished { vars: vec![] }.is_bad());
+        assert!(!Outcome::StepLimit { steps: 3 }.is_bad());
+        let m = Outcome::Misuse {
+            thread: ThreadId(1),
+            error: PyError::new(PyExc::RuntimeError, "release unlocked lock"),
+        };
+        assert!(m.is_bad());
+        assert_eq!(
+            m.to_string(),
+            "T2 raised RuntimeError: release unlocked lock"
+        );
+        assert!(OutcomeClass::Livelock.is_bad());
+    }
+}

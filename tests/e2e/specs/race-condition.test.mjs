@@ -1,0 +1,154 @@
+// The race-condition lesson, as a learner uses it: step to a lost update with the lock off,
+// fail to lose one with it on, explore every interleaving, share the schedule by URL, and run
+// the real counter on the worker pool.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openPage, shot } from '../lib/harness.mjs';
+import { LessonPage } from '../lib/lesson-page.mjs';
+
+let server, browser;
+before(async () => { server = await serve(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+async function lessonPage(opts) {
+  const { page, context, problems } = await openPage(browser, server.origin, opts);
+  const lesson = new LessonPage(page, server.origin);
+  await lesson.open();
+  return { page, context, problems, lesson };
+}
+
+function assertClean(problems) {
+  assert.deepEqual(problems.consoleErrors, [], 'console errors');
+  assert.deepEqual(problems.offOrigin, [], 'requests outside the page origin');
+}
+
+test('the page is cross-origin isolated and the pool starts', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+  await lesson.waitForPool();
+  const ms = Number(await page.getByTestId('pool-status').getAttribute('data-ready-ms'));
+  assert.ok(ms > 0, 'pool-ready time is recorded');
+  console.log(`# pool ready ${ms.toFixed(0)} ms after navigation start`);
+  assertClean(problems);
+  await context.close();
+});
+
+test('lock off: interleaving the loads loses an update', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.setLock(false);
+  assert.equal(await lesson.sharedCounter(), '0');
+  // T1 and T2 both LOAD_GLOBAL counter (0) before either stores.
+  await lesson.step(1, 2, 1, 1, 1);
+  assert.equal(await lesson.sharedCounter(), '1');
+  await lesson.step(2, 2, 2);
+  assert.equal(await lesson.sharedCounter(), '1');
+  const o = await lesson.outcome();
+  assert.equal(o.kind, 'violated');
+  assert.match(o.text, /Lost update/);
+  await page.screenshot({ path: shot('lesson-lost-update-desktop.png'), fullPage: true });
+  // Undo takes back the last step: the run is no longer over.
+  await page.getByRole('button', { name: /Undo/ }).click();
+  assert.equal(await lesson.outcome(), null);
+  assertClean(problems);
+  await context.close();
+});
+
+test('lock on: the second thread waits and no update is lost', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.setLock(true);
+  await lesson.step(1); // T1 acquires the lock
+  assert.equal(await page.getByTestId('lock-badge').getAttribute('data-owner'), 'T1');
+  // T2's next instruction wants the lock T1 holds: it is shown waiting and cannot step.
+  assert.match(await lesson.laneStatus(2), /waiting for lock .*held by T1/);
+  assert.equal(await lesson.stepButton(2).isDisabled(), true);
+  await lesson.step(1, 1, 1, 1, 1); // T1 increments and releases
+  assert.equal(await lesson.stepButton(2).isDisabled(), false);
+  while (!(await lesson.stepButton(2).isDisabled())) await lesson.step(2);
+  assert.equal(await lesson.sharedCounter(), '2');
+  assert.equal((await lesson.outcome()).kind, 'finished');
+  assertClean(problems);
+  await context.close();
+});
+
+test('keyboard: digits step threads, U undoes, L toggles the lock', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await page.keyboard.press('1');
+  await page.keyboard.press('2');
+  assert.equal(await page.getByTestId('step-count').textContent(), '2');
+  await page.keyboard.press('u');
+  assert.equal(await page.getByTestId('step-count').textContent(), '1');
+  await page.keyboard.press('l');
+  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true');
+  assertClean(problems);
+  await context.close();
+});
+
+test('explorer: lock off some interleavings lose an update, lock on none do', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.setLock(false);
+  const off = await lesson.explore();
+  assert.equal(off.total, 70, 'C(8,4) interleavings of two 4-instruction threads');
+  assert.ok(off.bad > 0 && off.bad < off.total);
+  // "Show me the shortest" replays a losing schedule in the lanes.
+  await page.getByRole('button', { name: /Show me the shortest/ }).click();
+  await page.getByTestId('outcome').waitFor({ timeout: 30_000 });
+  assert.equal((await lesson.outcome()).kind, 'violated');
+  await lesson.setLock(true);
+  const on = await lesson.explore();
+  assert.equal(on.bad, 0);
+  assert.ok(on.total > 0);
+  assertClean(problems);
+  await context.close();
+});
+
+test('the schedule lives in the URL: reload restores it, junk gets a clear message', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.setLock(false);
+  await lesson.step(1, 2, 1);
+  const url = page.url();
+  assert.match(url, /#\/lesson\/race-condition\?lock=off&s=/);
+  await page.reload();
+  await page.getByTestId('step-count').waitFor();
+  assert.equal(await page.getByTestId('step-count').textContent(), '3');
+  assert.equal(await page.getByTestId('reg-2-tmp').textContent(), 'tmp = 0');
+  await lesson.open('race-condition', '?lock=on&s=%%%garbage');
+  await page.getByTestId('notice').waitFor();
+  assert.match(await page.getByTestId('notice').textContent(), /not valid/);
+  assert.equal(await page.getByTestId('step-count').textContent(), '0');
+  await page.goto(`${server.origin}/#/lesson/no-such-lesson`);
+  await page.getByRole('heading', { name: 'Nothing here' }).waitFor();
+  assertClean(problems);
+  await context.close();
+});
+
+test('real threads: mutex is exact, racy never exceeds expected, atomic is exact', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.waitForPool();
+  await lesson.setLock(true);
+  const mutex = await lesson.runReal('mutex', { threads: 4, increments: 1000000 });
+  assert.equal(mutex.mode, 'mutex');
+  assert.equal(mutex.actual, mutex.expected);
+  assert.equal(mutex.lost, '0');
+  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true');
+  const racy = await lesson.runReal('racy', { threads: 4, increments: 5000000 });
+  assert.equal(racy.mode, 'racy');
+  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'false', 'racy flips the lock off');
+  assert.ok(Number(racy.actual) <= Number(racy.expected));
+  assert.equal(Number(racy.lost), Number(racy.expected) - Number(racy.actual));
+  const atomic = await lesson.runReal('atomic', { threads: 4, increments: 1000000 });
+  assert.equal(atomic.actual, atomic.expected);
+  console.log(`# real: mutex ${mutex.ms} ms, racy lost ${racy.lost}/${racy.expected} in ${racy.ms} ms, atomic ${atomic.ms} ms`);
+  await page.screenshot({ path: shot('lesson-real-desktop.png'), fullPage: true });
+  assertClean(problems);
+  await context.close();
+});
+
+test('phone width: no horizontal scrolling, everything reachable', async () => {
+  const { page, context, problems, lesson } = await lessonPage({ viewport: { width: 390, height: 844 } });
+  await lesson.step(1, 2);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+  await page.screenshot({ path: shot('lesson-phone.png'), fullPage: true });
+  assertClean(problems);
+  await context.close();
+});
