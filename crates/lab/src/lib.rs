@@ -1,1 +1,340 @@
-//! Real-threads experiments (placeholder while the lab is written).
+//! The lab: the tutorial's experiments run on real threads, every figure measured at the moment
+//! the learner presses Run.
+//!
+//! No web dependencies: natively it runs on `std::thread` (tests, benchmarks), in the browser
+//! on the wasm-bindgen-rayon pool through [`RayonScope`]. Everything here may block, so it runs
+//! on pool threads, never on the browser's main thread.
+//!
+//! # Map
+//!
+//! - [`env`](mod@env): what an experiment is handed: a [`Clock`], a [`Runner`] ([`StdThreads`],
+//!   [`RayonScope`]) and a [`Cancel`] flag, bundled in an [`Env`].
+//! - [`params`]: [`ParamError`] and the range checks behind every `validate`.
+//! - [`report`]: [`Figure`] and [`Histogram`], so the UI renders any report generically.
+//! - [`wait`]: worker-side waiting: backoff, the start [`wait::Gate`], cancellable sleeps,
+//!   calibrated CPU work, a tiny PRNG.
+//! - [`primitives`]: the lab's own locks, each small and explained: spin lock, GIL, `Lock` and
+//!   `RLock` with owners, semaphores, two reader-writer locks, a bounded queue, and the
+//!   [`primitives::WaitGraph`] whose waiters detect deadlocks.
+//! - One module per experiment, each with its `…Params` (bounded, `Default`, `validate`) and
+//!   `…Report` (`figures()`): [`counter`], [`sleep_cpu`], [`reentry`], [`semaphore`],
+//!   [`rwlock`], [`deadlock`], [`bank`], [`cache`], [`producer_consumer`], [`singleton`].
+//! - [`repeat`](mod@repeat): one experiment run R times, with a histogram of its key outcome.
+//!
+//! Experiments depend on `env`, `params`, `report`, `wait` and `primitives`; nothing depends on
+//! an experiment but this file. Data flows one way: a [`LabRequest`] goes in to [`run`] (or
+//! [`repeat()`]), a [`LabReport`] or a [`LabError`] comes out.
+//!
+//! # From the browser
+//!
+//! 1. Start the pool (`wasm_bindgen_rayon::init_thread_pool(n)`) with `n` at least one more
+//!    than [`LabRequest::threads_needed`] of any request the page offers (every default needs
+//!    at most 4, so `n = 5`; more lets learners raise thread counts). The pool may be larger
+//!    than the core count: the experiments' threads mostly wait.
+//! 2. Inside `rayon::spawn` (never on the main thread), build an [`Env`] with a
+//!    `performance.now()` [`Clock`], [`RayonScope`] and a clone of the page's [`Cancel`], call
+//!    [`run`], and send the result back on a oneshot channel.
+//! 3. Cancel by calling [`Cancel::cancel`] from the main thread: it only stores a flag.
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod bank;
+pub mod cache;
+pub mod counter;
+pub mod deadlock;
+pub mod env;
+pub mod params;
+pub mod primitives;
+pub mod producer_consumer;
+pub mod reentry;
+pub mod repeat;
+pub mod report;
+pub mod rwlock;
+pub mod semaphore;
+pub mod singleton;
+pub mod sleep_cpu;
+pub mod wait;
+
+use std::fmt;
+
+pub use bank::{BankMode, BankParams, BankReport};
+pub use cache::{CacheDesign, CacheParams, CacheReport};
+pub use counter::{CounterMode, CounterParams, CounterReport};
+pub use deadlock::{DeadlockParams, DeadlockReport, LockOrdering};
+pub use env::{run_collect, Cancel, Clock, Env, RayonScope, Runner};
+#[cfg(not(target_arch = "wasm32"))]
+pub use env::{StdClock, StdThreads};
+pub use params::ParamError;
+pub use primitives::CycleEdge;
+pub use producer_consumer::{ProducerConsumerParams, ProducerConsumerReport, Shutdown};
+pub use reentry::{ReentryParams, ReentryReport};
+pub use repeat::{repeat, RepeatReport};
+pub use report::{Figure, Histogram, Outcome};
+pub use rwlock::{RwDesign, RwLockParams, RwLockReport, RwRun};
+pub use semaphore::{SemaphoreParams, SemaphoreReport};
+pub use singleton::{SingletonDesign, SingletonParams, SingletonReport};
+pub use sleep_cpu::{PhaseTimes, SleepVsCpuParams, SleepVsCpuReport};
+
+/// An experiment to run, with its parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LabRequest {
+    /// Lost updates on a shared counter: racy, mutex, atomic, spin lock, GIL.
+    Counter(CounterParams),
+    /// Waiting work overlaps on threads; CPU work speeds up, except under a GIL.
+    SleepVsCpu(SleepVsCpuParams),
+    /// A held `Lock` re-acquired (detected, reported) vs an `RLock` (re-entered).
+    Reentry(ReentryParams),
+    /// N tasks, K permits; the unmatched-release pitfall.
+    Semaphore(SemaphoreParams),
+    /// Concurrent readers and a writer's wait, reader- vs writer-preferring.
+    RwLock(RwLockParams),
+    /// Two locks in opposite order: detected, reported, recovered; one global order finishes.
+    Deadlock(DeadlockParams),
+    /// Transfers: global lock vs ordered per-account locks vs the seed's deadlocking order.
+    Bank(BankParams),
+    /// A thundering herd on one cache key: the seed's cache vs per-key once.
+    Cache(CacheParams),
+    /// Bounded queue, P producers, C consumers: correct shutdown vs the seed's sentinels.
+    ProducerConsumer(ProducerConsumerParams),
+    /// Naive check-then-create vs double-checked vs once-cell: instances created.
+    Singleton(SingletonParams),
+}
+
+/// What an experiment measured.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LabReport {
+    /// See [`CounterReport`].
+    Counter(CounterReport),
+    /// See [`SleepVsCpuReport`].
+    SleepVsCpu(SleepVsCpuReport),
+    /// See [`ReentryReport`].
+    Reentry(ReentryReport),
+    /// See [`SemaphoreReport`].
+    Semaphore(SemaphoreReport),
+    /// See [`RwLockReport`].
+    RwLock(RwLockReport),
+    /// See [`DeadlockReport`].
+    Deadlock(DeadlockReport),
+    /// See [`BankReport`].
+    Bank(BankReport),
+    /// See [`CacheReport`].
+    Cache(CacheReport),
+    /// See [`ProducerConsumerReport`].
+    ProducerConsumer(ProducerConsumerReport),
+    /// See [`SingletonReport`].
+    Singleton(SingletonReport),
+}
+
+/// Why an experiment did not produce a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LabError {
+    /// A parameter is out of bounds; nothing was run.
+    Invalid(ParamError),
+    /// The run was cancelled through its [`Cancel`] flag before it finished.
+    Cancelled,
+}
+
+impl fmt::Display for LabError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LabError::Invalid(e) => write!(f, "invalid parameters: {e}"),
+            LabError::Cancelled => f.write_str("the run was cancelled"),
+        }
+    }
+}
+
+impl std::error::Error for LabError {}
+
+impl From<ParamError> for LabError {
+    fn from(e: ParamError) -> Self {
+        LabError::Invalid(e)
+    }
+}
+
+/// Every experiment's slug, in the order the tutorial introduces them.
+pub const SLUGS: [&str; 10] = [
+    "counter",
+    "sleep-vs-cpu",
+    "reentry",
+    "semaphore",
+    "rwlock",
+    "deadlock",
+    "bank",
+    "cache",
+    "producer-consumer",
+    "singleton",
+];
+
+impl LabRequest {
+    /// One request per experiment, each with its default parameters, in [`SLUGS`] order.
+    pub fn defaults() -> Vec<LabRequest> {
+        vec![
+            LabRequest::Counter(CounterParams::default()),
+            LabRequest::SleepVsCpu(SleepVsCpuParams::default()),
+            LabRequest::Reentry(ReentryParams::default()),
+            LabRequest::Semaphore(SemaphoreParams::default()),
+            LabRequest::RwLock(RwLockParams::default()),
+            LabRequest::Deadlock(DeadlockParams::default()),
+            LabRequest::Bank(BankParams::default()),
+            LabRequest::Cache(CacheParams::default()),
+            LabRequest::ProducerConsumer(ProducerConsumerParams::default()),
+            LabRequest::Singleton(SingletonParams::default()),
+        ]
+    }
+
+    /// The request with default parameters for a slug of [`SLUGS`].
+    pub fn default_for(slug: &str) -> Option<LabRequest> {
+        Self::defaults().into_iter().find(|r| r.slug() == slug)
+    }
+
+    /// Kebab-case name of the experiment (`counter`, `sleep-vs-cpu`, …).
+    pub fn slug(&self) -> &'static str {
+        match self {
+            LabRequest::Counter(_) => SLUGS[0],
+            LabRequest::SleepVsCpu(_) => SLUGS[1],
+            LabRequest::Reentry(_) => SLUGS[2],
+            LabRequest::Semaphore(_) => SLUGS[3],
+            LabRequest::RwLock(_) => SLUGS[4],
+            LabRequest::Deadlock(_) => SLUGS[5],
+            LabRequest::Bank(_) => SLUGS[6],
+            LabRequest::Cache(_) => SLUGS[7],
+            LabRequest::ProducerConsumer(_) => SLUGS[8],
+            LabRequest::Singleton(_) => SLUGS[9],
+        }
+    }
+
+    /// Checks the parameters against a runner offering `max_threads` threads.
+    pub fn validate(&self, max_threads: usize) -> Result<(), ParamError> {
+        match self {
+            LabRequest::Counter(p) => p.validate(max_threads),
+            LabRequest::SleepVsCpu(p) => p.validate(max_threads),
+            LabRequest::Reentry(p) => p.validate(max_threads),
+            LabRequest::Semaphore(p) => p.validate(max_threads),
+            LabRequest::RwLock(p) => p.validate(max_threads),
+            LabRequest::Deadlock(p) => p.validate(max_threads),
+            LabRequest::Bank(p) => p.validate(max_threads),
+            LabRequest::Cache(p) => p.validate(max_threads),
+            LabRequest::ProducerConsumer(p) => p.validate(max_threads),
+            LabRequest::Singleton(p) => p.validate(max_threads),
+        }
+    }
+
+    /// The most tasks this request runs at once: the runner needs at least this many threads
+    /// (a rayon pool one more, see [`RayonScope`]).
+    pub fn threads_needed(&self) -> usize {
+        let n = match self {
+            LabRequest::Counter(p) => p.threads,
+            LabRequest::SleepVsCpu(p) => p.tasks,
+            LabRequest::Reentry(_) => 1,
+            LabRequest::Semaphore(p) => p.tasks.max(2),
+            LabRequest::RwLock(p) => p.readers + 1,
+            LabRequest::Deadlock(p) => p.threads,
+            LabRequest::Bank(p) => p.threads,
+            LabRequest::Cache(p) => p.threads,
+            LabRequest::ProducerConsumer(p) => p.threads(),
+            LabRequest::Singleton(p) => p.threads,
+        };
+        n as usize
+    }
+}
+
+impl LabReport {
+    /// Kebab-case name of the experiment that produced this report.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            LabReport::Counter(_) => SLUGS[0],
+            LabReport::SleepVsCpu(_) => SLUGS[1],
+            LabReport::Reentry(_) => SLUGS[2],
+            LabReport::Semaphore(_) => SLUGS[3],
+            LabReport::RwLock(_) => SLUGS[4],
+            LabReport::Deadlock(_) => SLUGS[5],
+            LabReport::Bank(_) => SLUGS[6],
+            LabReport::Cache(_) => SLUGS[7],
+            LabReport::ProducerConsumer(_) => SLUGS[8],
+            LabReport::Singleton(_) => SLUGS[9],
+        }
+    }
+
+    /// The measured figures, for the UI.
+    pub fn figures(&self) -> Vec<Figure> {
+        match self {
+            LabReport::Counter(r) => r.figures(),
+            LabReport::SleepVsCpu(r) => r.figures(),
+            LabReport::Reentry(r) => r.figures(),
+            LabReport::Semaphore(r) => r.figures(),
+            LabReport::RwLock(r) => r.figures(),
+            LabReport::Deadlock(r) => r.figures(),
+            LabReport::Bank(r) => r.figures(),
+            LabReport::Cache(r) => r.figures(),
+            LabReport::ProducerConsumer(r) => r.figures(),
+            LabReport::Singleton(r) => r.figures(),
+        }
+    }
+
+    /// The run's key outcome, for [`repeat()`]'s histogram: `(figure key, label, value)`.
+    pub fn outcome(&self) -> (&'static str, &'static str, Outcome) {
+        match self {
+            LabReport::Counter(r) => ("lost", "Lost updates", Outcome::Count(r.lost)),
+            LabReport::SleepVsCpu(r) => (
+                "cpu-speedup-threads",
+                "CPU speed-up with threads",
+                Outcome::Real(r.cpu.speedup_threads()),
+            ),
+            LabReport::Reentry(r) => (
+                "lock-detected",
+                "Self-deadlock detected",
+                Outcome::Flag(r.lock_detected),
+            ),
+            LabReport::Semaphore(r) => (
+                "max-holders",
+                "Most holders at once",
+                Outcome::Count(u64::from(r.max_holders)),
+            ),
+            LabReport::RwLock(r) => (
+                "rp-writer-starved",
+                "Writer starved (reader-preferring)",
+                Outcome::Flag(r.reader_preferring.writer_starved),
+            ),
+            LabReport::Deadlock(r) => ("deadlocked", "Deadlocked", Outcome::Flag(r.deadlocked)),
+            LabReport::Bank(r) => ("deadlocked", "Deadlocked", Outcome::Flag(r.deadlocked)),
+            LabReport::Cache(r) => (
+                "computations",
+                "Computations",
+                Outcome::Count(r.computations),
+            ),
+            LabReport::ProducerConsumer(r) => {
+                ("lost-tasks", "Lost tasks", Outcome::Count(r.lost_tasks))
+            }
+            LabReport::Singleton(r) => (
+                "instances",
+                "Instances created",
+                Outcome::Count(r.instances),
+            ),
+        }
+    }
+}
+
+/// Runs one experiment on `env` and reports what it measured.
+///
+/// Blocks the calling thread until the run ends, so call it from a pool thread (in the browser:
+/// inside `rayon::spawn`), never from the browser's main thread. Parameters are validated first
+/// ([`LabError::Invalid`]). On a cancel the counter returns its partial report flagged
+/// `cancelled`; the other experiments return [`LabError::Cancelled`].
+pub fn run(req: &LabRequest, env: &Env) -> Result<LabReport, LabError> {
+    req.validate(env.runner.max_threads())?;
+    Ok(match req {
+        LabRequest::Counter(p) => LabReport::Counter(counter::run(p, env)),
+        LabRequest::SleepVsCpu(p) => LabReport::SleepVsCpu(sleep_cpu::run(p, env)?),
+        LabRequest::Reentry(p) => LabReport::Reentry(reentry::run(p, env)?),
+        LabRequest::Semaphore(p) => LabReport::Semaphore(semaphore::run(p, env)?),
+        LabRequest::RwLock(p) => LabReport::RwLock(rwlock::run(p, env)?),
+        LabRequest::Deadlock(p) => LabReport::Deadlock(deadlock::run(p, env)?),
+        LabRequest::Bank(p) => LabReport::Bank(bank::run(p, env)?),
+        LabRequest::Cache(p) => LabReport::Cache(cache::run(p, env)?),
+        LabRequest::ProducerConsumer(p) => {
+            LabReport::ProducerConsumer(producer_consumer::run(p, env)?)
+        }
+        LabRequest::Singleton(p) => LabReport::Singleton(singleton::run(p, env)?),
+    })
+}

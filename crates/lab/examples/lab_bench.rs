@@ -1,0 +1,301 @@
+//! Prints every experiment's figures and throughput natively: default parameters (and the
+//! other modes of each experiment), a few runs each, release build, `StdThreads`.
+//!
+//! Lines starting with `BENCH` are machine-readable, one per experiment variant:
+//!
+//! ```text
+//! BENCH counter-atomic threads=2 increments=5000000 ms=48.4 per_sec=206796407 lost=0,0,0
+//! BENCH bank-ordered-locks threads=4 ms=35.1 per_sec=2279202 conserved=yes,yes,yes
+//! ```
+//!
+//! `ms` is the mean of the runs' own `ms` figure when the report has one (measured inside the
+//! run, from the start gate), else of the wall time around `lab::run`; `per_sec` the mean of
+//! their own `per-sec` figure when they have one (counter, bank), which counts the operations
+//! actually done. The browser side runs the
+//! same parameters so the two can be compared as a ratio.
+//!
+//! Run: `cargo run --release -p lockstep-lab --example lab_bench`.
+
+use lab::{
+    BankMode, BankParams, CacheDesign, CacheParams, Cancel, Clock, CounterMode, CounterParams,
+    DeadlockParams, Env, LabReport, LabRequest, LockOrdering, ProducerConsumerParams, Shutdown,
+    SingletonDesign, SingletonParams, StdClock, StdThreads,
+};
+
+const RUNS: usize = 5;
+
+fn main() {
+    let clock = StdClock::new();
+    let cancel = Cancel::new();
+    let runner = StdThreads::new();
+    let env = Env {
+        clock: &clock,
+        runner: &runner,
+        cancel: &cancel,
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("lab_bench: {cores} cores, {RUNS} runs per variant, release build, StdThreads");
+
+    println!("\n# counter (increments per thread as in the defaults)");
+    let modes = [
+        CounterMode::Racy,
+        CounterMode::Atomic,
+        CounterMode::Mutex,
+        CounterMode::SpinLock,
+        CounterMode::Gil {
+            switch_every: lab::counter::DEFAULT_SWITCH_EVERY,
+        },
+        CounterMode::Gil {
+            switch_every: lab::counter::DEFAULT_SWITCH_EVERY + 1,
+        },
+    ];
+    for threads in [2, 4] {
+        for mode in modes {
+            let params = CounterParams {
+                mode,
+                threads,
+                ..CounterParams::default()
+            };
+            let name = match mode {
+                CounterMode::Gil { switch_every } => format!("counter-gil{switch_every}"),
+                other => format!("counter-{}", other.slug()),
+            };
+            let extra = format!("threads={threads} increments={}", params.increments);
+            let total = u64::from(threads) * params.increments;
+            bench(
+                &env,
+                &name,
+                &extra,
+                LabRequest::Counter(params),
+                RUNS,
+                Some(total),
+                &["lost"],
+            );
+        }
+    }
+
+    println!("\n# the other experiments, default parameters");
+    for req in LabRequest::defaults().into_iter().skip(1) {
+        let keys: &[&str] = match req.slug() {
+            "sleep-vs-cpu" => &[
+                "sleep-speedup-threads",
+                "sleep-speedup-gil",
+                "cpu-speedup-threads",
+                "cpu-speedup-gil",
+            ],
+            "reentry" => &["lock-detected", "lock-waited-ms", "rlock-max-depth"],
+            "semaphore" => &[
+                "max-holders",
+                "waits",
+                "extra-release-holders",
+                "bounded-max-holders",
+            ],
+            "rwlock" => &[
+                "rp-max-readers",
+                "rp-writer-wait-ms",
+                "rp-writer-starved",
+                "wp-writer-wait-ms",
+                "wp-writer-starved",
+            ],
+            "deadlock" => &["deadlocked", "detected-ms", "recovered"],
+            "bank" => &["conserved", "deadlocked"],
+            "cache" => &["computations", "hits", "waited"],
+            "producer-consumer" => &["lost-tasks", "duplicates", "stalled"],
+            "singleton" => &["instances"],
+            _ => &[],
+        };
+        let name = req.slug().to_string();
+        let per_sec_count = match &req {
+            LabRequest::Bank(p) => Some(u64::from(p.threads) * u64::from(p.transfers)),
+            _ => None,
+        };
+        bench(&env, &name, "", req, RUNS, per_sec_count, keys);
+    }
+
+    println!("\n# variants");
+    bench(
+        &env,
+        "deadlock-global",
+        "",
+        LabRequest::Deadlock(DeadlockParams {
+            ordering: LockOrdering::Global,
+            ..DeadlockParams::default()
+        }),
+        RUNS,
+        None,
+        &["deadlocked", "completed"],
+    );
+    bench(
+        &env,
+        "deadlock-opposite-unforced",
+        "",
+        LabRequest::Deadlock(DeadlockParams {
+            force: false,
+            ..DeadlockParams::default()
+        }),
+        RUNS,
+        None,
+        &["deadlocked", "recovered"],
+    );
+    for mode in [
+        BankMode::GlobalLock,
+        BankMode::OrderedLocks,
+        BankMode::SelfThenOther,
+    ] {
+        for threads in [1, 2, 4] {
+            let params = BankParams {
+                threads,
+                ..BankParams::with_mode(mode)
+            };
+            let total = u64::from(threads) * u64::from(params.transfers);
+            bench(
+                &env,
+                &format!("bank-{}", mode.slug()),
+                &format!("threads={threads} accounts={}", params.accounts),
+                LabRequest::Bank(params),
+                RUNS,
+                Some(total),
+                &["conserved", "deadlocked", "transfers"],
+            );
+        }
+    }
+    bench(
+        &env,
+        "bank-self-then-other-forced",
+        "",
+        LabRequest::Bank(BankParams {
+            force_deadlock: true,
+            ..BankParams::with_mode(BankMode::SelfThenOther)
+        }),
+        RUNS,
+        None,
+        &["deadlocked", "recovered", "conserved"],
+    );
+    bench(
+        &env,
+        "cache-per-key-once",
+        "",
+        LabRequest::Cache(CacheParams::with_design(CacheDesign::PerKeyOnce)),
+        RUNS,
+        None,
+        &["computations", "hits", "waited"],
+    );
+    bench(
+        &env,
+        "producer-consumer-join-then-sentinels",
+        "",
+        LabRequest::ProducerConsumer(ProducerConsumerParams::with_shutdown(
+            Shutdown::JoinThenSentinels,
+        )),
+        RUNS,
+        None,
+        &["lost-tasks", "duplicates", "stalled"],
+    );
+    for design in [SingletonDesign::DoubleChecked, SingletonDesign::OnceCell] {
+        bench(
+            &env,
+            &format!("singleton-{}", design.slug()),
+            "",
+            LabRequest::Singleton(SingletonParams::with_design(design)),
+            RUNS,
+            None,
+            &["instances"],
+        );
+    }
+
+    println!("\n# repeat: lost updates over 50 racy counter runs (4 × 1 M)");
+    let req = LabRequest::Counter(CounterParams {
+        increments: 1_000_000,
+        ..CounterParams::default()
+    });
+    let start = clock.now_ms();
+    match lab::repeat(&req, 50, &env, &mut |_| {}) {
+        Ok(r) => {
+            let bins: Vec<String> = r
+                .histogram
+                .bins
+                .iter()
+                .map(|(label, n)| format!("{label}:{n}"))
+                .collect();
+            println!(
+                "BENCH repeat-counter-racy runs=50 ms={:.1} histogram={}",
+                clock.now_ms() - start,
+                bins.join(",")
+            );
+        }
+        Err(e) => println!("repeat failed: {e}"),
+    }
+}
+
+/// Runs `req` `runs` times and prints one `BENCH` line: mean ms, operations per second if
+/// `count` is given, and each run's value of the figures `keys`.
+fn bench(
+    env: &Env,
+    name: &str,
+    extra: &str,
+    req: LabRequest,
+    runs: usize,
+    count: Option<u64>,
+    keys: &[&str],
+) {
+    let mut ms = Vec::new();
+    let mut rates = Vec::new();
+    let mut values: Vec<Vec<String>> = vec![Vec::new(); keys.len()];
+    for _ in 0..runs {
+        let start = env.now_ms();
+        let report = match lab::run(&req, env) {
+            Ok(report) => report,
+            Err(e) => {
+                println!("BENCH {name} error=\"{e}\"");
+                return;
+            }
+        };
+        let wall = env.now_ms() - start;
+        ms.push(own_ms(&report).unwrap_or(wall));
+        rates.extend(own_figure(&report, "per-sec"));
+        let figures = report.figures();
+        for (key, column) in keys.iter().zip(values.iter_mut()) {
+            let value = figures
+                .iter()
+                .find(|f| f.key == *key)
+                .map_or("?".to_string(), |f| f.value.clone());
+            column.push(value);
+        }
+    }
+    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
+    let mut line = format!("BENCH {name}");
+    if !extra.is_empty() {
+        line.push(' ');
+        line.push_str(extra);
+    }
+    line.push_str(&format!(" ms={mean:.1}"));
+    if rates.len() == runs {
+        // The report's own rate counts the operations actually done (a deadlocked bank run
+        // stops early).
+        let rate = rates.iter().sum::<f64>() / runs as f64;
+        line.push_str(&format!(" per_sec={rate:.0}"));
+    } else if let Some(count) = count {
+        line.push_str(&format!(
+            " per_sec={:.0}",
+            lab::report::per_sec(count, mean)
+        ));
+    }
+    for (key, column) in keys.iter().zip(values) {
+        line.push_str(&format!(" {key}={}", column.join(",")));
+    }
+    println!("{line}");
+}
+
+/// The run's own `ms` figure (measured from its start gate), if it has one.
+fn own_ms(report: &LabReport) -> Option<f64> {
+    own_figure(report, "ms")
+}
+
+/// The run's numeric figure `key`, if it has one.
+fn own_figure(report: &LabReport, key: &str) -> Option<f64> {
+    report
+        .figures()
+        .into_iter()
+        .find(|f| f.key == key)
+        .and_then(|f| f.value.parse().ok())
+}
