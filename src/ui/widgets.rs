@@ -45,6 +45,9 @@ pub struct NumberFieldProps {
     pub disabled: bool,
     #[prop_or_default]
     pub step: Option<u64>,
+    /// Element id; derived from the label when empty (give one when labels repeat on a page).
+    #[prop_or_default]
+    pub id: AttrValue,
 }
 
 /// A number input bounded to `min..=max`. Out-of-range or non-numeric text shows an error
@@ -84,7 +87,11 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
             }
         })
     };
-    let id = format!("nf-{}", props.label.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+    let id = if props.id.is_empty() {
+        format!("nf-{}", props.label.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"))
+    } else {
+        props.id.to_string()
+    };
     let err_id = format!("{id}-err");
     html! {
         <label class="field" for={id.clone()}>

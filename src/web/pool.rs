@@ -7,13 +7,14 @@
 //! awaits inside `spawn_local`.
 
 use futures_channel::oneshot;
-use lab::{Cancel, Env, LabError, LabReport, LabRequest, RayonScope};
+use lab::{Cancel, Env, LabError, LabReport, LabRequest, RayonScope, RepeatReport};
 use wasm_bindgen_futures::JsFuture;
 
 use super::clock::PerfClock;
 
-/// Web Workers in the pool. One runs the experiment's driver (and watchdog); the others run
-/// its threads, so experiments may use up to `POOL_THREADS - 1` threads at once.
+/// Web Workers in the pool. One runs the experiment's driver (it waits in `rayon::scope`); the
+/// others run its threads, so experiments may use up to `POOL_THREADS - 1` threads at once.
+/// Waiting threads watch for deadlocks themselves (see `lab::primitives::WaitGraph`).
 pub const POOL_THREADS: usize = 8;
 
 /// Starts the pool; resolves when every worker is up. Call once.
@@ -33,4 +34,39 @@ pub async fn run_on_pool(req: LabRequest, cancel: Cancel) -> Result<LabReport, L
         let _ = tx.send(lab::run(&req, &env));
     });
     rx.await.unwrap_or(Err(LabError::Cancelled))
+}
+
+/// What a repeat run sends back while it runs.
+pub enum RepeatMsg {
+    /// Runs finished so far.
+    Progress(u32),
+    /// The whole repeat.
+    Done(Result<RepeatReport, LabError>),
+}
+
+/// Runs `req` `runs` times on the pool, calling `on_progress` on the main thread after each run,
+/// and resolves with the repeat report (a histogram of the key outcome). Never blocks.
+pub async fn repeat_on_pool(
+    req: LabRequest,
+    runs: u32,
+    cancel: Cancel,
+    mut on_progress: impl FnMut(u32),
+) -> Result<RepeatReport, LabError> {
+    use futures_util::StreamExt;
+    let (tx, mut rx) = futures_channel::mpsc::unbounded();
+    rayon::spawn(move || {
+        let env = Env { clock: &PerfClock, runner: &RayonScope, cancel: &cancel };
+        let progress_tx = tx.clone();
+        let mut report = |k: u32| {
+            let _ = progress_tx.unbounded_send(RepeatMsg::Progress(k));
+        };
+        let _ = tx.unbounded_send(RepeatMsg::Done(lab::repeat(&req, runs, &env, &mut report)));
+    });
+    while let Some(msg) = rx.next().await {
+        match msg {
+            RepeatMsg::Progress(k) => on_progress(k),
+            RepeatMsg::Done(r) => return r,
+        }
+    }
+    Err(LabError::Cancelled)
 }

@@ -20,6 +20,8 @@
 //!   `…Report` (`figures()`): [`counter`], [`sleep_cpu`], [`reentry`], [`semaphore`],
 //!   [`rwlock`], [`deadlock`], [`bank`], [`cache`], [`producer_consumer`], [`singleton`].
 //! - [`repeat`](mod@repeat): one experiment run R times, with a histogram of its key outcome.
+//! - [`schema`]: each experiment's title, question and parameters (bounds, current values) as
+//!   data, so a UI can edit any request without knowing its struct.
 //!
 //! Experiments depend on `env`, `params`, `report`, `wait` and `primitives`; nothing depends on
 //! an experiment but this file. Data flows one way: a [`LabRequest`] goes in to [`run`] (or
@@ -50,6 +52,7 @@ pub mod producer_consumer;
 pub mod reentry;
 pub mod repeat;
 pub mod report;
+pub mod schema;
 pub mod rwlock;
 pub mod semaphore;
 pub mod singleton;
