@@ -164,7 +164,7 @@ fn every_experiment_stops_when_cancelled_midway() {
         LabRequest::SleepVsCpu(SleepVsCpuParams {
             tasks: 2,
             sleep_ms: 1000,
-            cpu_ms: 1000,
+            cpu_ms: 800,
             gil_switch_ms: 5,
         }),
         LabRequest::Reentry(ReentryParams {
