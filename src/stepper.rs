@@ -213,6 +213,14 @@ impl Stepper {
         self.run.undo()
     }
 
+    /// Goes back to the state after `step` steps (0 = the start).
+    pub fn undo_to(&mut self, step: usize) -> bool {
+        self.playing = false;
+        self.replaying = None;
+        self.notice = None;
+        self.run.undo_to(step)
+    }
+
     /// Back to the start, keeping lock and mode.
     pub fn reset(&mut self) {
         self.playing = false;
@@ -352,6 +360,19 @@ mod tests {
         assert_eq!(s.run().schedule(), &sched);
         assert_eq!(s.headline(), "1");
         assert!(!s.can_play());
+    }
+
+    #[test]
+    fn undo_to_rewinds_to_any_earlier_step() {
+        let mut s = Stepper::new(race(), false).unwrap();
+        for t in [0, 1, 0, 0, 0, 1, 1, 1] {
+            s.step(ThreadId(t)).unwrap();
+        }
+        assert!(s.machine().is_over());
+        assert!(s.undo_to(2));
+        assert_eq!(s.run().len(), 2);
+        assert_eq!(s.headline(), "0");
+        assert!(!s.machine().is_over());
     }
 
     #[test]

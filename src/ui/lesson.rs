@@ -36,6 +36,7 @@ struct PageState {
 pub enum Action {
     Step(ThreadId),
     Undo,
+    UndoTo(usize),
     Reset,
     SetLock(bool),
     ToggleLock,
@@ -61,6 +62,9 @@ impl Reducible for PageState {
             }
             Action::Undo => {
                 st.undo();
+            }
+            Action::UndoTo(n) => {
+                st.undo_to(n);
             }
             Action::Reset => st.reset(),
             Action::SetLock(on) => {
@@ -215,7 +219,7 @@ pub fn lesson_page(props: &LessonPageProps) -> Html {
             <div class="stage" style={format!("--lanes: {threads}")}>
                 {code_card(lesson, st)}
                 { for (0..threads).map(|i| lane(&state, ThreadId(i as u8))) }
-                {state_card(lesson, st, state.tick)}
+                {state_card(lesson, &state)}
             </div>
             <div class="panel-grid">
                 <ExplorePanel lesson={lesson.slug} lock={lock} on_replay={on_replay} />
@@ -439,7 +443,9 @@ fn reg_text(v: &Value) -> String {
     }
 }
 
-fn state_card(lesson: &Lesson, st: &Stepper, tick: u64) -> Html {
+fn state_card(lesson: &Lesson, state: &UseReducerHandle<PageState>) -> Html {
+    let st = &state.stepper;
+    let tick = state.tick;
     let m = st.machine();
     let scn = m.scenario();
     let headline = st.headline();
@@ -492,8 +498,20 @@ fn state_card(lesson: &Lesson, st: &Stepper, tick: u64) -> Html {
                 <p class="muted">{"Nothing yet. Step a thread."}</p>
             } else {
                 <ol class="log" reversed=true aria-label="Event log">
-                    { for events.iter().enumerate().rev().take(40).map(|(i, e)| html! {
-                        <li><span class="n">{i + 1}</span><span class={format!("pill t{}", e.thread.0 + 1)}>{e.thread.to_string()}</span><span>{e.to_string().trim_start_matches(&format!("{} ", e.thread)).to_string()}</span></li>
+                    { for events.iter().enumerate().rev().take(40).map(|(i, e)| {
+                        let rewind = {
+                            let state = state.clone();
+                            Callback::from(move |_| state.dispatch(Action::UndoTo(i)))
+                        };
+                        html! {
+                            <li>
+                                <span class="n">{i + 1}</span>
+                                <span class={format!("pill t{}", e.thread.0 + 1)}>{e.thread.to_string()}</span>
+                                <span class="ev">{e.to_string().trim_start_matches(&format!("{} ", e.thread)).to_string()}</span>
+                                <button type="button" class="rewind" onclick={rewind}
+                                    aria-label={format!("Rewind to before step {}", i + 1)} title="Rewind to before this step">{"⤺"}</button>
+                            </li>
+                        }
                     }) }
                 </ol>
             }

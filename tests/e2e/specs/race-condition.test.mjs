@@ -49,6 +49,10 @@ test('lock off: interleaving the loads loses an update', async () => {
   // Undo takes back the last step: the run is no longer over.
   await page.getByRole('button', { name: /Undo/ }).click();
   assert.equal(await lesson.outcome(), null);
+  // Rewind to any earlier step from the event log.
+  await page.getByRole('button', { name: 'Rewind to before step 2' }).click();
+  assert.equal(await page.getByTestId('step-count').textContent(), '1');
+  assert.equal(await lesson.sharedCounter(), '0');
   assertClean(problems);
   await context.close();
 });
