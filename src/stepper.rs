@@ -305,7 +305,7 @@ mod tests {
         let q = s.query();
         let back = Stepper::from_query(race(), &q).unwrap();
         assert_eq!(back.run().schedule(), s.run().schedule());
-        assert_eq!(back.lock(), false);
+        assert!(!back.lock());
         assert!(back.notice().is_none());
     }
 
