@@ -17,18 +17,18 @@ pub fn home() -> Html {
             </section>
             <h2 id="lessons-heading">{"Lessons"}</h2>
             <ol class="lesson-list" aria-labelledby="lessons-heading">
-                { for lessons::all().iter().map(|l| html! {
+                { for lessons::all().iter().enumerate().map(|(i, l)| html! {
                     <li>
                         <a class="card" href={format!("#/lesson/{}", l.slug)}>
-                            <span class="num">{l.id.split('-').next().unwrap_or("")}</span>
+                            <span class="num">{format!("lesson {}", i + 1)}</span>
                             <h3>{l.title}</h3>
-                            <p>{l.summary}</p>
+                            <p>{super::markup::inline(l.summary)}</p>
                         </a>
                     </li>
                 }) }
                 <li>
                     <a class="card" href="#/lab">
-                        <span class="num">{"lab"}</span>
+                        <span class="num">{format!("lab · {} experiments", lab::SLUGS.len())}</span>
                         <h3>{"The real-threads lab"}</h3>
                         <p>{"Counters, locks, semaphores, reader-writer locks, deadlocks, caches, queues and singletons, measured on real threads with outcome histograms."}</p>
                     </a>

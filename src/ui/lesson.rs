@@ -203,7 +203,7 @@ pub fn lesson_page(props: &LessonPageProps) -> Html {
 
     html! {
         <article class="lesson" aria-labelledby="lesson-title">
-            <p class="eyebrow">{format!("Lesson {}", lesson.id.split('-').next().unwrap_or(""))}</p>
+            <p class="eyebrow">{format!("Lesson {}", lessons::all().iter().position(|l| l.id == lesson.id).map_or(1, |i| i + 1))}</p>
             <h1 id="lesson-title">{lesson.title}</h1>
             <div class="prose">{markup::blocks(lesson.intro)}</div>
             if let Some(b) = broken {

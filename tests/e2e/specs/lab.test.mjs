@@ -121,6 +121,18 @@ test('bad parameters are refused with a message, nothing runs', async () => {
   assert.match(await page.textContent('main'), /no experiment called/);
 });
 
+test('phone width: the lab fits without sideways scrolling', async () => {
+  const phone = await openPage(browser, server.origin, { viewport: { width: 390, height: 844 } });
+  const l = new LabPage(phone.page, server.origin);
+  await l.open();
+  await l.run('deadlock', {});
+  const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `lab scrolls sideways by ${overflow}px`);
+  await phone.page.screenshot({ path: shot('lab-phone.png'), fullPage: true });
+  assert.deepEqual(phone.problems.consoleErrors, []);
+  await phone.context.close();
+});
+
 test('no console errors and no request off the page\'s origin', () => {
   assert.deepEqual(problems.consoleErrors, []);
   assert.deepEqual(problems.offOrigin, []);
