@@ -31,16 +31,19 @@ pub fn app() -> Html {
             move || drop(listener)
         });
     }
-    // Scroll to the top when the page (not just its query) changes.
+    // Scroll to the top when the page (not just its query) changes; a lab link that names an
+    // experiment scrolls to it instead (the lab page does that).
     let page_key = match &*route {
         Route::Home => "home".to_string(),
         Route::Lesson { slug, .. } => format!("lesson/{slug}"),
-        Route::Lab { .. } => "lab".to_string(),
+        Route::Lab { focus } => format!("lab/{}", focus.as_deref().unwrap_or("")),
         Route::NotFound { .. } => "404".to_string(),
     };
-    use_effect_with(page_key.clone(), |_| {
-        if let Some(w) = web_sys::window() {
-            w.scroll_to_with_x_and_y(0.0, 0.0);
+    use_effect_with(page_key, |key| {
+        if key == "lab/" || !key.starts_with("lab/") {
+            if let Some(w) = web_sys::window() {
+                w.scroll_to_with_x_and_y(0.0, 0.0);
+            }
         }
     });
 
