@@ -131,6 +131,18 @@ pub fn lab_page(props: &LabPageProps) -> Html {
             .collect(),
         busy: None,
     });
+    // Leaving the page cancels a run in progress, so the pool is free for the next page.
+    {
+        let busy = use_mut_ref(|| None::<Cancel>);
+        *busy.borrow_mut() = state.busy.as_ref().map(|(_, _, c)| c.clone());
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(c) = busy.borrow().as_ref() {
+                    c.cancel();
+                }
+            }
+        });
+    }
     let unknown_focus = props
         .focus
         .as_deref()

@@ -98,6 +98,18 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
             runs: 0,
         }
     });
+    // Leaving the page cancels a run in progress, so the pool is free for the next page.
+    {
+        let running = use_mut_ref(|| None::<Cancel>);
+        *running.borrow_mut() = state.running.clone();
+        use_effect_with((), move |_| {
+            move || {
+                if let Some(c) = running.borrow().as_ref() {
+                    c.cancel();
+                }
+            }
+        });
+    }
     let mode = match state.choice {
         Choice::Atomic => CounterMode::Atomic,
         Choice::FollowLock if props.lock_on => CounterMode::Mutex,

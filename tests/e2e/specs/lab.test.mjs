@@ -121,6 +121,22 @@ test('bad parameters are refused with a message, nothing runs', async () => {
   assert.match(await page.textContent('main'), /no experiment called/);
 });
 
+test('leaving the lab mid-run: the lesson page can still use the pool', async () => {
+  await lab.open();
+  await lab.set('rwlock', { 'duration-ms': 2000 });
+  await lab.card('rwlock').getByRole('button', { name: 'Run', exact: true }).click();
+  await lab.card('rwlock').getByRole('button', { name: 'Cancel' }).waitFor();
+  await page.goto(`${server.origin}/#/lesson/race-condition`);
+  const { LessonPage } = await import('../lib/lesson-page.mjs');
+  const lesson = new LessonPage(page, server.origin);
+  await lesson.waitForPool();
+  const t0 = Date.now();
+  const r = await lesson.runReal('atomic', { threads: 2, increments: 100000 });
+  assert.equal(r.actual, r.expected);
+  console.log(`# run after leaving a 2x2 s rwlock run mid-way finished ${Date.now() - t0} ms after Run`);
+  await lab.open();
+});
+
 test('phone width: the lab fits without sideways scrolling', async () => {
   const phone = await openPage(browser, server.origin, { viewport: { width: 390, height: 844 } });
   const l = new LabPage(phone.page, server.origin);
