@@ -303,7 +303,7 @@ fn toolbar(
     html! {
         <div class="toolbar" role="toolbar" aria-label="Stepper controls">
             <div class="group">
-                <Switch label="Lock" checked={lock} on_text="on: with lock:" off_text="off"
+                <Switch label="Lock" checked={lock} on_text="on" off_text="off"
                     on_toggle={Callback::from(move |_| on_set_lock.emit(!lock))} />
             </div>
             <span class="sep" aria-hidden="true"></span>
