@@ -15,11 +15,16 @@ use yew::prelude::*;
 use super::explore::ExplorePanel;
 use super::markup;
 use super::real::RealCounter;
-use super::widgets::Switch;
+use super::widgets::{NumberField, Switch};
 use crate::lessons::{self, Lesson, RealPanel};
 use crate::route::{LessonQuery, Route};
 use crate::stepper::{Mode, Stepper};
 use crate::web::dom;
+
+/// Largest seed the Random scheduler takes from the learner.
+const MAX_SEED: u64 = 999_999;
+/// Most steps per turn for the switch-interval scheduler.
+const MAX_TURN: u64 = 20;
 
 /// Play speeds: (label, ms per step).
 const SPEEDS: [(&str, u32); 4] = [("Slow", 1200), ("Normal", 600), ("Fast", 250), ("Very fast", 80)];
@@ -274,27 +279,15 @@ fn toolbar(
         Mode::Random { seed } => {
             let state = state.clone();
             html! {
-                <label class="field">{"Seed"}
-                    <input type="number" min="0" max="999999" value={seed.to_string()} aria-label="Random seed"
-                        onchange={Callback::from(move |e: Event| {
-                            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-                            let seed = v.trim().parse::<u64>().unwrap_or(0).min(999_999);
-                            state.dispatch(Action::SetMode(Mode::Random { seed }));
-                        })} />
-                </label>
+                <NumberField label="Seed" id="sched-seed" value={seed} min={0} max={MAX_SEED} hint="same seed, same run"
+                    on_change={Callback::from(move |seed: u64| state.dispatch(Action::SetMode(Mode::Random { seed })))} />
             }
         }
         Mode::SwitchInterval { k } => {
             let state = state.clone();
             html! {
-                <label class="field">{"Steps per turn"}
-                    <input type="number" min="1" max="20" value={k.to_string()} aria-label="Steps per turn"
-                        onchange={Callback::from(move |e: Event| {
-                            let v = e.target_unchecked_into::<web_sys::HtmlInputElement>().value();
-                            let k = v.trim().parse::<usize>().unwrap_or(1).clamp(1, 20);
-                            state.dispatch(Action::SetMode(Mode::SwitchInterval { k }));
-                        })} />
-                </label>
+                <NumberField label="Steps per turn" id="sched-k" value={k as u64} min={1} max={MAX_TURN}
+                    on_change={Callback::from(move |k: u64| state.dispatch(Action::SetMode(Mode::SwitchInterval { k: k as usize })))} />
             }
         }
         _ => html! {},

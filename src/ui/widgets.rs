@@ -77,12 +77,16 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
             let raw = input.value();
             text.set(raw.clone());
             let cleaned: String = raw.chars().filter(|c| *c != '_' && *c != ',' && !c.is_whitespace()).collect();
-            match cleaned.parse::<u64>() {
-                Ok(v) if (min..=max).contains(&v) => {
+            // i128 so that "-3" or a 25-digit number read as out of range, not as "not a number".
+            match cleaned.parse::<i128>() {
+                Ok(v) if (i128::from(min)..=i128::from(max)).contains(&v) => {
                     error.set(None);
-                    on_change.emit(v);
+                    on_change.emit(v as u64);
                 }
                 Ok(_) => error.set(Some(format!("Between {} and {}", group(min), group(max)))),
+                Err(_) if cleaned.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) && !cleaned.is_empty() => {
+                    error.set(Some(format!("Between {} and {}", group(min), group(max))))
+                }
                 Err(_) => error.set(Some("A whole number, please".to_string())),
             }
         })

@@ -87,6 +87,35 @@ test('keyboard: digits step threads, U undoes, L toggles the lock', async () => 
   await context.close();
 });
 
+test('schedulers: round-robin loses the update, a switch interval of 4 does not, seeded random is repeatable', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  const play = async () => {
+    await page.getByRole('button', { name: /Play/ }).click();
+    await page.getByTestId('outcome').waitFor({ timeout: 20_000 });
+    return (await lesson.outcome()).kind;
+  };
+  await page.getByLabel('Play speed').selectOption({ label: 'Very fast' });
+  await page.getByLabel('Scheduler').selectOption('round-robin');
+  assert.equal(await play(), 'violated');
+  await page.getByRole('button', { name: /Reset/ }).click();
+  await page.getByLabel('Scheduler').selectOption('switch');
+  await page.locator('#sched-k').fill('4');
+  assert.equal(await play(), 'finished');
+  assert.equal(await lesson.sharedCounter(), '2');
+  await page.getByRole('button', { name: /Reset/ }).click();
+  await page.getByLabel('Scheduler').selectOption('random');
+  await page.locator('#sched-seed').fill('7');
+  await play();
+  const first = page.url();
+  await page.getByRole('button', { name: /Reset/ }).click();
+  await play();
+  assert.equal(page.url(), first, 'the same seed gives the same schedule');
+  await page.locator('#sched-seed').fill('-3');
+  assert.match(await page.locator('.toolbar').textContent(), /Between 0 and 999,999/);
+  assertClean(problems);
+  await context.close();
+});
+
 test('explorer: lock off some interleavings lose an update, lock on none do', async () => {
   const { page, context, problems, lesson } = await lessonPage();
   await lesson.setLock(false);
