@@ -11,6 +11,8 @@
 //! - [`lessons`] — each lesson's prose, the seed's Python, and a `sim::Scenario` per lock
 //!   setting. Pure data; linted by its tests. No engine or UI change to add one.
 //! - [`route`] — hash routes (`#/lesson/race-condition?lock=on&s=…`, `#/lab`), pure.
+//! - [`stepper`] — the lesson page's state machine (run, undo, schedulers, replay, URL query),
+//!   pure and tested natively; the UI's reducer forwards to it.
 //! - `sim` (crate `lockstep-sim`) — threads of micro-ops (CPython bytecode), primitives with
 //!   Python's semantics, schedulers, undo, the interleaving explorer. No web dependencies.
 //! - `lab` (crate `lockstep-lab`) — experiments on real threads with measured reports; runs

@@ -78,6 +78,7 @@ async fn performance_clock_is_shared_and_monotonic_across_workers() {
     let (a, b) = rx.await.expect("worker answered");
     let main_after = PerfClock.now_ms();
     assert!(a >= main_before - 1.0, "worker clock {a} behind the page's {main_before}");
+    // std::thread::sleep never returns early: a guarantee, not a performance figure.
     assert!(b - a >= 19.0, "slept {} ms", b - a);
     assert!(main_after >= b - 1.0);
 }

@@ -129,6 +129,25 @@ mod tests {
     }
 
     #[test]
+    fn goals_are_reachable_bad_outcome_without_the_lock_none_with_it() {
+        // Each lesson's goal: with the lock off some schedule goes wrong; with it on none does.
+        for l in all() {
+            for lock in [false, true] {
+                let scn = l.build(lock).expect("scenario builds");
+                let report = sim::explore(scn, sim::ExploreLimits::default()).expect("explores");
+                assert!(!report.truncated, "{} lock={lock}: exploration hit its limits", l.id);
+                assert!(report.schedules > 0);
+                if lock {
+                    assert_eq!(report.bad_schedules, 0, "{}: the lock must prevent every bad outcome", l.id);
+                    assert!(report.final_values(l.headline_var).iter().all(|v| *v == sim::Value::Int(l.expected)));
+                } else {
+                    assert!(report.bad_schedules > 0, "{}: without the lock the goal must be reachable", l.id);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn inline_markup_in_every_block_is_closed() {
         fn check(id: &str, s: &str) {
             for run in text::parse_inline(s) {

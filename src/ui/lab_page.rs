@@ -13,12 +13,10 @@ use lab::{Cancel, LabReport, LabRequest, RepeatReport};
 use yew::prelude::*;
 use yew::virtual_dom::{AttrValue, VNode, VTag};
 
-use super::pool::{use_pool, PoolNotice};
+use super::pool::{use_cancel_on_unmount, use_pool, PoolNotice};
 use super::widgets::{group, NumberField};
-use crate::web::pool::{repeat_on_pool, run_on_pool, POOL_THREADS};
+use crate::web::pool::{repeat_on_pool, run_on_pool, MAX_EXPERIMENT_THREADS as MAX_THREADS};
 
-/// Largest number of threads an experiment may ask for here.
-const MAX_THREADS: u64 = (POOL_THREADS - 1) as u64;
 /// Default and bounds of the Repeat control.
 const DEFAULT_RUNS: u64 = 20;
 const MAX_RUNS: u64 = 200;
@@ -131,18 +129,7 @@ pub fn lab_page(props: &LabPageProps) -> Html {
             .collect(),
         busy: None,
     });
-    // Leaving the page cancels a run in progress, so the pool is free for the next page.
-    {
-        let busy = use_mut_ref(|| None::<Cancel>);
-        *busy.borrow_mut() = state.busy.as_ref().map(|(_, _, c)| c.clone());
-        use_effect_with((), move |_| {
-            move || {
-                if let Some(c) = busy.borrow().as_ref() {
-                    c.cancel();
-                }
-            }
-        });
-    }
+    use_cancel_on_unmount(state.busy.as_ref().map(|(_, _, c)| c.clone()));
     let unknown_focus = props
         .focus
         .as_deref()

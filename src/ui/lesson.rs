@@ -107,25 +107,42 @@ pub struct LessonPageProps {
     pub query: LessonQuery,
 }
 
+/// Resolves the lesson and restores its state from the link; draws an error instead of the
+/// stepper if the lesson's scenario cannot be built (the lesson lint makes that a bug).
 #[function_component(LessonPage)]
 pub fn lesson_page(props: &LessonPageProps) -> Html {
-    let lesson: &'static Lesson = match lessons::by_slug(props.lesson) {
-        Some(l) => l,
-        None => return html! { <p role="alert">{"This lesson does not exist."}</p> },
+    let Some(lesson) = lessons::by_slug(props.lesson) else {
+        return html! { <p role="alert">{"This lesson does not exist."}</p> };
     };
-    let initial = Stepper::from_query(lesson, &props.query);
-    let broken = initial.as_ref().err().map(|e| e.0.clone());
-    let state = {
-        let initial = initial.clone();
-        use_reducer(move || PageState {
-            stepper: initial.unwrap_or_else(|_| {
-                // Unreachable for linted lessons; keep the page alive with the lock off.
-                Stepper::new(lesson, false).expect("lessons are linted by tests")
-            }),
-            speed_ms: SPEEDS[1].1,
-            tick: 0,
-        })
-    };
+    match Stepper::from_query(lesson, &props.query) {
+        Ok(st) => html! { <LessonView query={props.query.clone()} initial={Initial(Rc::new(st))} /> },
+        Err(e) => html! {
+            <div class="callout bad" role="alert"><p>{format!("This lesson failed to load: {}", e.0)}</p></div>
+        },
+    }
+}
+
+/// The stepper a lesson view starts from (compared by identity: it only seeds the reducer).
+#[derive(Clone)]
+pub struct Initial(Rc<Stepper>);
+
+impl PartialEq for Initial {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct LessonViewProps {
+    query: LessonQuery,
+    initial: Initial,
+}
+
+#[function_component(LessonView)]
+fn lesson_view(props: &LessonViewProps) -> Html {
+    let initial = props.initial.0.clone();
+    let lesson: &'static Lesson = initial.lesson();
+    let state = use_reducer(move || PageState { stepper: (*initial).clone(), speed_ms: SPEEDS[1].1, tick: 0 });
 
     // A link edited by hand (hashchange with new query) reloads the state.
     {
@@ -211,9 +228,6 @@ pub fn lesson_page(props: &LessonPageProps) -> Html {
             <p class="eyebrow">{format!("Lesson {}", lessons::all().iter().position(|l| l.id == lesson.id).map_or(1, |i| i + 1))}</p>
             <h1 id="lesson-title">{lesson.title}</h1>
             <div class="prose">{markup::blocks(lesson.intro)}</div>
-            if let Some(b) = broken {
-                <div class="callout bad" role="alert"><p>{format!("This lesson failed to load: {b}")}</p></div>
-            }
             <div class="callout goal" aria-live="polite">
                 <p>{markup::inline(if lock { lesson.goal.locked } else { lesson.goal.unlocked })}</p>
             </div>

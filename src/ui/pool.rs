@@ -90,6 +90,21 @@ pub fn pool_badge() -> Html {
     }
 }
 
+/// Cancels `running` (the page's run in progress, if any) when the component unmounts, so a
+/// learner who leaves mid-run frees the pool for the next page.
+#[hook]
+pub fn use_cancel_on_unmount(running: Option<lab::Cancel>) {
+    let current = use_mut_ref(|| None::<lab::Cancel>);
+    *current.borrow_mut() = running;
+    use_effect_with((), move |_| {
+        move || {
+            if let Some(c) = current.borrow().as_ref() {
+                c.cancel();
+            }
+        }
+    });
+}
+
 /// The explanation shown in place of a real-threads panel when the pool cannot run.
 #[function_component(PoolNotice)]
 pub fn pool_notice() -> Html {

@@ -8,9 +8,9 @@ use std::rc::Rc;
 use lab::{Cancel, CounterMode, CounterParams, CounterReport, LabReport, LabRequest};
 use yew::prelude::*;
 
-use super::pool::{use_pool, PoolNotice};
+use super::pool::{use_cancel_on_unmount, use_pool, PoolNotice};
 use super::widgets::{group, NumberField};
-use crate::web::pool::{run_on_pool, POOL_THREADS};
+use crate::web::pool::{run_on_pool, MAX_EXPERIMENT_THREADS};
 
 /// Runs kept in the little history table.
 const HISTORY: usize = 8;
@@ -98,25 +98,14 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
             runs: 0,
         }
     });
-    // Leaving the page cancels a run in progress, so the pool is free for the next page.
-    {
-        let running = use_mut_ref(|| None::<Cancel>);
-        *running.borrow_mut() = state.running.clone();
-        use_effect_with((), move |_| {
-            move || {
-                if let Some(c) = running.borrow().as_ref() {
-                    c.cancel();
-                }
-            }
-        });
-    }
+    use_cancel_on_unmount(state.running.clone());
     let mode = match state.choice {
         Choice::Atomic => CounterMode::Atomic,
         Choice::FollowLock if props.lock_on => CounterMode::Mutex,
         Choice::FollowLock => CounterMode::Racy,
     };
     let params = CounterParams { mode, threads: state.threads, increments: state.increments };
-    let max_threads = (POOL_THREADS - 1) as u64;
+    let max_threads = MAX_EXPERIMENT_THREADS;
 
     let on_run = {
         let state = state.clone();

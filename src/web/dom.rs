@@ -1,4 +1,4 @@
-//! Small DOM helpers: location hash, capability checks, media queries.
+//! Small DOM helpers: location hash, capability checks, clocks.
 
 use wasm_bindgen::JsValue;
 
@@ -17,13 +17,6 @@ pub fn replace_hash(hash: &str) {
         if let Ok(h) = w.history() {
             let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(hash));
         }
-    }
-}
-
-/// Navigates to `hash`, adding a history entry (fires `hashchange`).
-pub fn push_hash(hash: &str) {
-    if let Some(w) = window() {
-        let _ = w.location().set_hash(hash);
     }
 }
 
@@ -59,14 +52,6 @@ pub fn threads_unavailable_reason() -> Option<String> {
 /// Logical processors the browser reports (`navigator.hardwareConcurrency`).
 pub fn hardware_concurrency() -> u32 {
     window().map(|w| w.navigator().hardware_concurrency() as u32).unwrap_or(0)
-}
-
-/// Whether the learner asked the system to reduce motion.
-pub fn prefers_reduced_motion() -> bool {
-    window()
-        .and_then(|w| w.match_media("(prefers-reduced-motion: reduce)").ok().flatten())
-        .map(|m| m.matches())
-        .unwrap_or(false)
 }
 
 /// `performance.now()` on the window, in ms.

@@ -2,9 +2,10 @@
 //! run lab requests on it.
 //!
 //! The main thread never blocks: it never calls `rayon::join`/`scope`/`install` and never
-//! waits on a lock. A request is handed to the pool with `rayon::spawn`; the pool thread runs
-//! it (blocking freely there) and sends the report back on a oneshot channel that the UI
-//! awaits inside `spawn_local`.
+//! waits on a lock. A request is handed to the pool with `rayon::spawn` (rayon-core's own
+//! short internal locks spin there, thanks to its `web_spin_lock` feature, instead of calling
+//! `Atomics.wait`, which the main thread may not); the pool thread runs it (blocking freely
+//! there) and sends the report back on a oneshot channel that the UI awaits in `spawn_local`.
 
 use futures_channel::oneshot;
 use lab::{Cancel, Env, LabError, LabReport, LabRequest, RayonScope, RepeatReport};
@@ -16,6 +17,9 @@ use super::clock::PerfClock;
 /// others run its threads, so experiments may use up to `POOL_THREADS - 1` threads at once.
 /// Waiting threads watch for deadlocks themselves (see `lab::primitives::WaitGraph`).
 pub const POOL_THREADS: usize = 8;
+
+/// The most threads one experiment may use: every pool thread but the driver's.
+pub const MAX_EXPERIMENT_THREADS: u64 = (POOL_THREADS - 1) as u64;
 
 /// Starts the pool; resolves when every worker is up. Call once.
 pub async fn start_pool() -> Result<(), String> {

@@ -709,7 +709,8 @@ def threads_vs_sequential_sleep_bound():
     first_t2 = lines.index("Thread-2 - Count: 1")
     last_t1 = lines.index("Thread-1 - Count: 5")
     expect(first_t2 < last_t1, "threads did not overlap")
-    expect(par < seq, "threaded version not faster than sequential")
+    # The speed-up itself (par < seq) is a figure, printed above; STYLE keeps timings out of
+    # assertions. The overlap above is the structural fact behind it.
 
 
 @check
@@ -732,6 +733,8 @@ def cpu_bound_no_speedup_under_gil():
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     info("1 thread %.2fs; 2 threads wall %.2fs (x%.2f), cores used cpu/wall = %.2f (2.0 would be parallel)"
          % (one, wall, wall / one, cpu / wall))
+    # Not a timing goal but a property: with the GIL at most one thread executes bytecode, so
+    # CPU time cannot approach 2x wall time (measured 0.96 cores; 1.5 leaves a wide margin).
     expect(cpu / wall < 1.5, "more than one core busy running Python bytecode")
 
 

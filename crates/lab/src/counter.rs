@@ -29,8 +29,11 @@ pub enum CounterMode {
     /// switches threads every `switch_every` micro-steps, as CPython's switch interval does.
     ///
     /// An odd `switch_every` lets every other switch land between a load and its store, and the
-    /// increments other threads make meanwhile are overwritten: lost, GIL or not. An even one
-    /// only ever switches between whole increments, and nothing is lost.
+    /// increments other threads make meanwhile are overwritten: lost, GIL or not. That is what
+    /// CPython 3.8/3.9 could do (the switch request was honoured at almost any instruction). An
+    /// even one only ever switches between whole increments, and nothing is lost: that is
+    /// CPython 3.10+ on the tutorial's loop, which honours a switch only at calls, backward
+    /// jumps and function entry (see docs/python-findings.md).
     Gil {
         /// Micro-steps (a load or a store) between switches, 1..=[`MAX_SWITCH_EVERY`].
         switch_every: u32,
@@ -212,11 +215,12 @@ fn explanation(mode: CounterMode) -> &'static str {
              runs it"
         }
         CounterMode::Gil { switch_every } if switch_every % 2 == 0 => {
-            "the GIL switches only after a store, between whole increments, so none is lost"
+            "the GIL switches only after a store, between whole increments, so none is lost (like \
+             CPython 3.10+ on the tutorial's loop)"
         }
         CounterMode::Gil { .. } => {
-            "the GIL can switch after a load and before its store: the other threads' increments \
-             made meanwhile are overwritten, GIL or not"
+            "the GIL can switch after a load and before its store (as CPython 3.8/3.9 could): the \
+             other threads' increments made meanwhile are overwritten, GIL or not"
         }
     }
 }

@@ -231,7 +231,7 @@ impl LabRequest {
             LabRequest::SleepVsCpu(p) => p.tasks,
             LabRequest::Reentry(_) => 1,
             LabRequest::Semaphore(p) => p.tasks.max(2),
-            LabRequest::RwLock(p) => p.readers + 1,
+            LabRequest::RwLock(p) => p.readers.saturating_add(1),
             LabRequest::Deadlock(p) => p.threads,
             LabRequest::Bank(p) => p.threads,
             LabRequest::Cache(p) => p.threads,

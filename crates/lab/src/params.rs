@@ -63,7 +63,7 @@ pub fn threads_in_range(
             format!(
                 "this experiment needs at least {} threads but the runner has {max_threads}; \
                  start the thread pool with more threads",
-                min + extra
+                min.saturating_add(extra)
             ),
         ));
     }

@@ -101,7 +101,7 @@ impl ProducerConsumerParams {
 
     /// Total threads.
     pub fn threads(&self) -> u32 {
-        self.producers + self.consumers
+        self.producers.saturating_add(self.consumers)
     }
 
     /// Checks every bound; `max_threads` is the runner's.

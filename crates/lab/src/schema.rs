@@ -69,6 +69,8 @@ pub struct Param {
 }
 
 fn int(key: &'static str, label: &'static str, help: &'static str, min: u64, max: u64, v: u64) -> Param {
+    // A tiny runner can make a thread bound's max fall below its min; never offer an empty range.
+    let max = max.max(min);
     Param { key, label, help, kind: Kind::Int { min, max }, value: Value::Int(v) }
 }
 
@@ -213,7 +215,7 @@ impl LabRequest {
                     v.push(int(
                         "switch-every",
                         "GIL switch every (steps)",
-                        "odd: switches can land between a load and its store",
+                        "odd: a switch can land between a load and its store (CPython 3.8/3.9); even: only between increments (3.10+)",
                         1,
                         counter::MAX_SWITCH_EVERY.into(),
                         switch_every.into(),
@@ -242,7 +244,7 @@ impl LabRequest {
                 int("duration-ms", "Reader stream (ms)", "per design", 50, rwlock::MAX_DURATION_MS.into(), p.duration_ms.into()),
                 int("read-hold-ms", "Read hold (ms)", "", 1, rwlock::MAX_HOLD_MS.into(), p.read_hold_ms.into()),
                 int("write-hold-ms", "Write hold (ms)", "", 0, rwlock::MAX_HOLD_MS.into(), p.write_hold_ms.into()),
-                int("writer-delay-ms", "Writer arrives after (ms)", "", 0, rwlock::MAX_DURATION_MS.into(), p.writer_delay_ms.into()),
+                int("writer-delay-ms", "Writer arrives after (ms)", "before the reader stream ends", 0, u64::from(p.duration_ms.saturating_sub(1)), p.writer_delay_ms.into()),
             ],
             LabRequest::Deadlock(p) => vec![
                 choice("ordering", "Lock order", "", ORDERINGS, match p.ordering {

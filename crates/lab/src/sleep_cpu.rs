@@ -35,8 +35,8 @@ pub struct SleepVsCpuParams {
 }
 
 impl Default for SleepVsCpuParams {
-    /// The seed's two tasks of five 1 s sleeps, 50× shorter: 2 tasks × 100 ms, about 0.9 s in
-    /// all.
+    /// The seed's two tasks of five 1 s sleeps, 50× shorter: 2 tasks × 100 ms, about 1.2 s in
+    /// all with the warm-up (see [`SleepVsCpuParams::estimated_ms`]).
     fn default() -> Self {
         Self {
             tasks: 2,

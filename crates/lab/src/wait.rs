@@ -151,9 +151,9 @@ impl SplitMix64 {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (`n > 0`; the tiny modulo bias does not matter here).
+    /// A number in `0..n`, or 0 when `n` is 0 (the tiny modulo bias does not matter here).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
+        self.next_u64().checked_rem(n).unwrap_or(0)
     }
 }
 
