@@ -480,6 +480,22 @@ mod tests {
     }
 
     #[test]
+    fn huge_thread_counts_are_refused_not_overflowed() {
+        for req in LabRequest::defaults() {
+            for p in req.params(7) {
+                if matches!(p.kind, Kind::Int { .. }) {
+                    let mut r = req.clone();
+                    if r.set(p.key, &Value::Int(u64::from(u32::MAX))).is_ok() {
+                        // Neither may overflow: both run on parameters nobody validated yet.
+                        let _ = r.threads_needed();
+                        assert!(r.validate(7).is_err(), "{} {} = u32::MAX accepted", req.slug(), p.key);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn wrong_keys_and_kinds_are_errors_not_panics() {
         let mut r = LabRequest::defaults().remove(0);
         assert!(r.set("nope", &Value::Int(1)).is_err());
