@@ -223,6 +223,38 @@ impl LabRequest {
         }
     }
 
+    /// A rough, deliberately generous estimate of one run's duration in milliseconds (a
+    /// 2-core machine's rates, with margin), so [`repeat()`] can refuse work that would run for
+    /// minutes. Saturating: never overflows, whatever the parameters.
+    pub fn budget_ms(&self) -> u64 {
+        let m = u64::from;
+        let ms = match self {
+            // 100 M increments/s is well under what every exact mode reaches on 2 cores.
+            LabRequest::Counter(p) => m(p.threads).saturating_mul(p.increments) / 100_000,
+            LabRequest::SleepVsCpu(p) => p.estimated_ms(),
+            LabRequest::Reentry(p) => m(p.timeout_ms),
+            LabRequest::Semaphore(p) => {
+                m(p.tasks).saturating_mul(m(p.rounds)).saturating_mul(m(p.hold_ms)) / m(p.permits.max(1))
+            }
+            LabRequest::RwLock(p) => 2 * m(p.duration_ms),
+            LabRequest::Deadlock(p) => m(p.timeout_ms) + m(p.hold_ms),
+            // About 200 k iterations of in-lock work per millisecond, plus a watchdog time-out.
+            LabRequest::Bank(p) => {
+                m(p.transfers).saturating_mul(m(p.threads)).saturating_mul(m(p.work.max(1))) / 200_000
+                    + m(p.timeout_ms)
+            }
+            LabRequest::Cache(p) => m(p.compute_ms).saturating_mul(m(p.lookups)),
+            LabRequest::ProducerConsumer(p) => {
+                let tasks = m(p.producers).saturating_mul(m(p.tasks_per_producer));
+                let consume = tasks.saturating_mul(m(p.consume_ms)) / m(p.consumers.max(1));
+                let produce = m(p.tasks_per_producer).saturating_mul(m(p.produce_ms));
+                consume.max(produce) + m(p.timeout_ms)
+            }
+            LabRequest::Singleton(p) => m(p.threads).saturating_mul(m(p.window_spins)) / 100_000,
+        };
+        ms.saturating_add(50)
+    }
+
     /// The most tasks this request runs at once: the runner needs at least this many threads
     /// (a rayon pool one more, see [`RayonScope`]).
     pub fn threads_needed(&self) -> usize {

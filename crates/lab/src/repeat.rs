@@ -2,12 +2,15 @@
 //! histogram, in the manner of JCStress (e.g. lost updates over 50 racy counter runs).
 
 use crate::env::Env;
-use crate::params::in_range;
+use crate::params::{in_range, ParamError};
 use crate::report::{Figure, Histogram};
 use crate::{run, LabError, LabReport, LabRequest};
 
 /// The most runs of one repeat.
 pub const MAX_RUNS: u32 = 200;
+
+/// The longest a repeat may be expected to take, by [`LabRequest::budget_ms`] × runs.
+pub const MAX_REPEAT_MS: u64 = 120_000;
 
 /// What a repeat measured.
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +53,19 @@ pub fn repeat(
 ) -> Result<RepeatReport, LabError> {
     in_range("runs", runs, 1, MAX_RUNS)?;
     req.validate(env.runner.max_threads())?;
+    let budget = req.budget_ms().saturating_mul(u64::from(runs));
+    if budget > MAX_REPEAT_MS {
+        return Err(ParamError::new(
+            "runs",
+            format!(
+                "{runs} runs would take up to about {} s; at most {} s is allowed: use fewer runs \
+                 or smaller parameters",
+                budget / 1000,
+                MAX_REPEAT_MS / 1000
+            ),
+        )
+        .into());
+    }
     let mut reports = Vec::with_capacity(runs as usize);
     let mut cancelled = false;
     for k in 1..=runs {

@@ -496,6 +496,14 @@ mod tests {
     }
 
     #[test]
+    fn every_default_can_be_repeated_twenty_times_within_the_repeat_budget() {
+        for req in LabRequest::defaults() {
+            let total = req.budget_ms() * 20;
+            assert!(total <= crate::repeat::MAX_REPEAT_MS, "{}: 20 runs budget {total} ms", req.slug());
+        }
+    }
+
+    #[test]
     fn wrong_keys_and_kinds_are_errors_not_panics() {
         let mut r = LabRequest::defaults().remove(0);
         assert!(r.set("nope", &Value::Int(1)).is_err());

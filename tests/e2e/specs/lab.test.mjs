@@ -117,6 +117,12 @@ test('bad parameters are refused with a message, nothing runs', async () => {
   await input.fill('99');
   assert.match(await lab.card('counter').textContent(), /Between 1 and 7/);
   await input.fill('2');
+  // A repeat that would run for minutes is refused with a message, and nothing runs.
+  await lab.set('rwlock', { 'duration-ms': 2000 });
+  await lab.card('rwlock').locator('#runs-rwlock').fill('200');
+  await lab.card('rwlock').getByRole('button', { name: 'Repeat 200×' }).click();
+  await lab.card('rwlock').locator('.error-text').waitFor();
+  assert.match(await lab.card('rwlock').locator('.error-text').textContent(), /at most 120 s/);
   await lab.open('no-such-experiment');
   assert.match(await page.textContent('main'), /no experiment called/);
 });
