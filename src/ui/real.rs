@@ -134,7 +134,7 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
     let pick = |choice: Choice, lock: Option<bool>| {
         let state = state.clone();
         let on_set_lock = props.on_set_lock.clone();
-        Callback::from(move |_| {
+        Callback::from(move |_: Event| {
             state.dispatch(Action::SetChoice(choice));
             if let Some(l) = lock {
                 on_set_lock.emit(l);
@@ -143,11 +143,13 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
     };
     let running = state.running.is_some();
     let can_run = pool.is_ready() && !running;
-    let radio = |label: &'static str, hint: &'static str, checked: bool, cb: Callback<MouseEvent>| {
+    // Native radios: arrow keys move between them, as a radio group should.
+    let radio = |label: &'static str, hint: &'static str, checked: bool, cb: Callback<Event>| {
         html! {
-            <button type="button" role="radio" aria-checked={if checked { "true" } else { "false" }}
-                class={classes!(checked.then_some("primary"))} onclick={cb} disabled={running}
-                title={hint}>{label}</button>
+            <label class={classes!("seg", checked.then_some("checked"))} title={hint}>
+                <input type="radio" name="counter-mode" checked={checked} disabled={running} onchange={cb} />
+                {label}
+            </label>
         }
     };
 
@@ -160,7 +162,7 @@ pub fn real_counter(props: &RealCounterProps) -> Html {
                 <a href="#/lab/counter">{"More modes (spin lock, GIL emulation) and repeat histograms in the lab."}</a>
             </p>
             <PoolNotice />
-            <div class="row" role="radiogroup" aria-label="Counter mode">
+            <div class="row segmented" role="radiogroup" aria-label="Counter mode">
                 {radio("Racy (lock off)", "load, add 1, store: no lock", state.choice == Choice::FollowLock && !props.lock_on, pick(Choice::FollowLock, Some(false)))}
                 {radio("Mutex (lock on)", "the same, inside a mutex", state.choice == Choice::FollowLock && props.lock_on, pick(Choice::FollowLock, Some(true)))}
                 {radio("Atomic fetch_add", "one indivisible hardware increment", state.choice == Choice::Atomic, pick(Choice::Atomic, None))}

@@ -176,6 +176,18 @@ test('real threads: mutex is exact, racy never exceeds expected, atomic is exact
   await context.close();
 });
 
+test('counter mode radios: arrow keys move the choice and follow the lock switch', async () => {
+  const { page, context, problems, lesson } = await lessonPage();
+  await lesson.setLock(false);
+  await page.getByRole('radio', { name: /Racy/ }).focus();
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getByRole('radio', { name: /Mutex/ }).isChecked(), true);
+  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true', 'mutex turns the lock on');
+  assert.equal(await page.getByTestId('step-count').textContent(), '0', 'arrow keys did not step threads');
+  assertClean(problems);
+  await context.close();
+});
+
 test('phone width: no horizontal scrolling, everything reachable', async () => {
   const { page, context, problems, lesson } = await lessonPage({ viewport: { width: 390, height: 844 } });
   await lesson.step(1, 2);
