@@ -87,7 +87,7 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
             <p role="status" aria-live="polite">{format!("Exploring… {states} states so far")}</p>
         },
         Status::Failed(e) => html! { <p class="error-text" role="alert">{format!("The explorer could not start: {e}")}</p> },
-        Status::Done { report, ms } => report_view(report, *ms, var, props.on_replay.clone()),
+        Status::Done { report, ms } => report_view(report, *ms, var, props.lock, props.on_replay.clone()),
     };
     let running = matches!(*status, Status::Running { .. });
     html! {
@@ -131,7 +131,7 @@ fn slice(
     .forget();
 }
 
-fn report_view(r: &ExploreReport, ms: f64, var: &str, on_replay: Callback<Schedule>) -> Html {
+fn report_view(r: &ExploreReport, ms: f64, var: &str, lock: bool, on_replay: Callback<Schedule>) -> Html {
     let total = r.schedules;
     let bad = r.bad_schedules;
     let shortest_bad = r.bad().min_by_key(|o| o.shortest.len()).map(|o| o.shortest.clone());
@@ -141,7 +141,7 @@ fn report_view(r: &ExploreReport, ms: f64, var: &str, on_replay: Callback<Schedu
         format!("{total} interleavings, {bad} lose an update.")
     };
     html! {
-        <div data-testid="explore-result" data-total={total.to_string()} data-bad={bad.to_string()}
+        <div data-testid="explore-result" data-lock={if lock { "on" } else { "off" }} data-total={total.to_string()} data-bad={bad.to_string()}
             data-states={r.states.to_string()} data-truncated={r.truncated.to_string()}>
             <p class={classes!("outcome", if bad == 0 { "good" } else { "bad" })}>
                 {headline}

@@ -28,6 +28,31 @@ export class LessonPage {
     for (const n of threads) await this.stepButton(n).click();
   }
 
+  /** Waits until the element with `testid` reads `text` (the UI renders asynchronously). */
+  async expectText(testid, text) {
+    await this.page.waitForFunction(([id, want]) => {
+      const el = document.querySelector(`[data-testid="${id}"]`);
+      return el && el.textContent.trim() === want;
+    }, [testid, String(text)], { timeout: 10_000 }).catch(async () => {
+      const got = await this.page.getByTestId(testid).first().textContent().catch(() => '(missing)');
+      throw new Error(`expected [data-testid=${testid}] to read ${JSON.stringify(String(text))}, it reads ${JSON.stringify(got)}`);
+    });
+  }
+
+  /** Waits until `selector`'s attribute `name` equals `value`. */
+  async expectAttr(selector, name, value) {
+    await this.page.waitForFunction(([sel, n, want]) => {
+      const el = document.querySelector(sel);
+      return el && el.getAttribute(n) === want;
+    }, [selector, name, String(value)], { timeout: 10_000 });
+  }
+
+  /** Waits for the run's outcome banner and returns its kind and text. */
+  async waitOutcome() {
+    await this.page.getByTestId('outcome').waitFor({ timeout: 10_000 });
+    return this.outcome();
+  }
+
   async sharedCounter() {
     return (await this.page.getByTestId('shared-counter').textContent()).trim();
   }
@@ -43,8 +68,10 @@ export class LessonPage {
   }
 
   async explore() {
+    const lock = (await this.lockSwitch().getAttribute('aria-checked')) === 'true' ? 'on' : 'off';
     await this.page.getByRole('button', { name: /Explore (every interleaving|again)/ }).click();
-    const r = this.page.getByTestId('explore-result');
+    // The result for this lock setting (a result for the other one may still be on screen).
+    const r = this.page.locator(`[data-testid=explore-result][data-lock=${lock}]`);
     await r.waitFor({ timeout: 30_000 });
     return { total: Number(await r.getAttribute('data-total')), bad: Number(await r.getAttribute('data-bad')) };
   }

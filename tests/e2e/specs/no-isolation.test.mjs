@@ -20,7 +20,7 @@ test('without isolation headers: explained, stepper works, real runs disabled', 
   assert.equal(await page.getByTestId('pool-status').getAttribute('data-state'), 'unavailable');
   assert.equal(await page.getByRole('button', { name: 'Run on real threads' }).isDisabled(), true);
   await lesson.step(1, 2, 1, 1, 1, 2, 2, 2);
-  assert.equal(await lesson.sharedCounter(), '1');
+  await lesson.expectText('shared-counter', '1');
   await page.screenshot({ path: shot('lesson-no-isolation.png'), fullPage: true });
   assert.deepEqual(problems.consoleErrors, []);
   assert.deepEqual(problems.offOrigin, []);

@@ -36,23 +36,23 @@ test('the page is cross-origin isolated and the pool starts', async () => {
 test('lock off: interleaving the loads loses an update', async () => {
   const { page, context, problems, lesson } = await lessonPage();
   await lesson.setLock(false);
-  assert.equal(await lesson.sharedCounter(), '0');
+  await lesson.expectText('shared-counter', '0');
   // T1 and T2 both LOAD_GLOBAL counter (0) before either stores.
   await lesson.step(1, 2, 1, 1, 1);
-  assert.equal(await lesson.sharedCounter(), '1');
+  await lesson.expectText('shared-counter', '1');
   await lesson.step(2, 2, 2);
-  assert.equal(await lesson.sharedCounter(), '1');
-  const o = await lesson.outcome();
+  await lesson.expectText('shared-counter', '1');
+  const o = await lesson.waitOutcome();
   assert.equal(o.kind, 'violated');
   assert.match(o.text, /Lost update/);
   await page.screenshot({ path: shot('lesson-lost-update-desktop.png'), fullPage: true });
   // Undo takes back the last step: the run is no longer over.
   await page.getByRole('button', { name: /Undo/ }).click();
-  assert.equal(await lesson.outcome(), null);
+  await page.getByTestId('outcome').waitFor({ state: 'detached' });
   // Rewind to any earlier step from the event log.
   await page.getByRole('button', { name: 'Rewind to before step 2' }).click();
-  assert.equal(await page.getByTestId('step-count').textContent(), '1');
-  assert.equal(await lesson.sharedCounter(), '0');
+  await lesson.expectText('step-count', '1');
+  await lesson.expectText('shared-counter', '0');
   assertClean(problems);
   await context.close();
 });
@@ -61,15 +61,14 @@ test('lock on: the second thread waits and no update is lost', async () => {
   const { page, context, problems, lesson } = await lessonPage();
   await lesson.setLock(true);
   await lesson.step(1); // T1 acquires the lock
-  assert.equal(await page.getByTestId('lock-badge').getAttribute('data-owner'), 'T1');
+  await lesson.expectAttr('[data-testid=lock-badge]', 'data-owner', 'T1');
   // T2's next instruction wants the lock T1 holds: it is shown waiting and cannot step.
+  await page.waitForFunction(() => document.querySelector('[data-testid=lane-2] .step-btn').disabled);
   assert.match(await lesson.laneStatus(2), /waiting for lock .*held by T1/);
-  assert.equal(await lesson.stepButton(2).isDisabled(), true);
   await lesson.step(1, 1, 1, 1, 1); // T1 increments and releases
-  assert.equal(await lesson.stepButton(2).isDisabled(), false);
-  while (!(await lesson.stepButton(2).isDisabled())) await lesson.step(2);
-  assert.equal(await lesson.sharedCounter(), '2');
-  assert.equal((await lesson.outcome()).kind, 'finished');
+  await lesson.step(2, 2, 2, 2, 2, 2); // click() waits until T2's button is enabled
+  await lesson.expectText('shared-counter', '2');
+  assert.equal((await lesson.waitOutcome()).kind, 'finished');
   assertClean(problems);
   await context.close();
 });
@@ -78,11 +77,11 @@ test('keyboard: digits step threads, U undoes, L toggles the lock', async () => 
   const { page, context, problems, lesson } = await lessonPage();
   await page.keyboard.press('1');
   await page.keyboard.press('2');
-  assert.equal(await page.getByTestId('step-count').textContent(), '2');
+  await lesson.expectText('step-count', '2');
   await page.keyboard.press('u');
-  assert.equal(await page.getByTestId('step-count').textContent(), '1');
+  await lesson.expectText('step-count', '1');
   await page.keyboard.press('l');
-  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true');
+  await lesson.expectAttr('[role=switch]', 'aria-checked', 'true');
   assertClean(problems);
   await context.close();
 });
@@ -101,7 +100,7 @@ test('schedulers: round-robin loses the update, a switch interval of 4 does not,
   await page.getByLabel('Scheduler').selectOption('switch');
   await page.locator('#sched-k').fill('4');
   assert.equal(await play(), 'finished');
-  assert.equal(await lesson.sharedCounter(), '2');
+  await lesson.expectText('shared-counter', '2');
   await page.getByRole('button', { name: /Reset/ }).click();
   await page.getByLabel('Scheduler').selectOption('random');
   await page.locator('#sched-seed').fill('7');
@@ -124,8 +123,7 @@ test('explorer: lock off some interleavings lose an update, lock on none do', as
   assert.ok(off.bad > 0 && off.bad < off.total);
   // "Show me the shortest" replays a losing schedule in the lanes.
   await page.getByRole('button', { name: /Show me the shortest/ }).click();
-  await page.getByTestId('outcome').waitFor({ timeout: 30_000 });
-  assert.equal((await lesson.outcome()).kind, 'violated');
+  assert.equal((await lesson.waitOutcome()).kind, 'violated');
   await lesson.setLock(true);
   const on = await lesson.explore();
   assert.equal(on.bad, 0);
@@ -141,13 +139,12 @@ test('the schedule lives in the URL: reload restores it, junk gets a clear messa
   const url = page.url();
   assert.match(url, /#\/lesson\/race-condition\?lock=off&s=/);
   await page.reload();
-  await page.getByTestId('step-count').waitFor();
-  assert.equal(await page.getByTestId('step-count').textContent(), '3');
-  assert.equal(await page.getByTestId('reg-2-tmp').textContent(), 'tmp = 0');
+  await lesson.expectText('step-count', '3');
+  await lesson.expectText('reg-2-tmp', 'tmp = 0');
   await lesson.open('race-condition', '?lock=on&s=%%%garbage');
   await page.getByTestId('notice').waitFor();
   assert.match(await page.getByTestId('notice').textContent(), /not valid/);
-  assert.equal(await page.getByTestId('step-count').textContent(), '0');
+  await lesson.expectText('step-count', '0');
   await page.goto(`${server.origin}/#/lesson/no-such-lesson`);
   await page.getByRole('heading', { name: 'Nothing here' }).waitFor();
   assertClean(problems);
@@ -162,10 +159,10 @@ test('real threads: mutex is exact, racy never exceeds expected, atomic is exact
   assert.equal(mutex.mode, 'mutex');
   assert.equal(mutex.actual, mutex.expected);
   assert.equal(mutex.lost, '0');
-  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true');
+  await lesson.expectAttr('[role=switch]', 'aria-checked', 'true');
   const racy = await lesson.runReal('racy', { threads: 4, increments: 5000000 });
   assert.equal(racy.mode, 'racy');
-  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'false', 'racy flips the lock off');
+  await lesson.expectAttr('[role=switch]', 'aria-checked', 'false'); // racy flips the lock off
   assert.ok(Number(racy.actual) <= Number(racy.expected));
   assert.equal(Number(racy.lost), Number(racy.expected) - Number(racy.actual));
   const atomic = await lesson.runReal('atomic', { threads: 4, increments: 1000000 });
@@ -181,9 +178,9 @@ test('counter mode radios: arrow keys move the choice and follow the lock switch
   await lesson.setLock(false);
   await page.getByRole('radio', { name: /Racy/ }).focus();
   await page.keyboard.press('ArrowRight');
+  await lesson.expectAttr('[role=switch]', 'aria-checked', 'true'); // mutex turns the lock on
   assert.equal(await page.getByRole('radio', { name: /Mutex/ }).isChecked(), true);
-  assert.equal(await lesson.lockSwitch().getAttribute('aria-checked'), 'true', 'mutex turns the lock on');
-  assert.equal(await page.getByTestId('step-count').textContent(), '0', 'arrow keys did not step threads');
+  await lesson.expectText('step-count', '0');
   assertClean(problems);
   await context.close();
 });
