@@ -143,6 +143,12 @@ fn want_choice<'a>(key: &str, v: &'a Value) -> Result<&'a str, ParamError> {
     }
 }
 
+/// The variant of `all` whose `slug` is the chosen value: the strings live only in the enums.
+fn by_slug<T: Copy>(all: &[T], slug: fn(&T) -> &'static str, key: &str, v: &Value) -> Result<T, ParamError> {
+    let c = want_choice(key, v)?;
+    all.iter().copied().find(|t| slug(t) == c).ok_or_else(|| bad(key, "has no such choice"))
+}
+
 impl LabRequest {
     /// The experiment's title and question.
     pub fn info(&self) -> Info {
@@ -247,21 +253,14 @@ impl LabRequest {
                 int("writer-delay-ms", "Writer arrives after (ms)", "before the reader stream ends", 0, u64::from(p.duration_ms.saturating_sub(1)), p.writer_delay_ms.into()),
             ],
             LabRequest::Deadlock(p) => vec![
-                choice("ordering", "Lock order", "", ORDERINGS, match p.ordering {
-                    LockOrdering::Opposite => "opposite",
-                    LockOrdering::Global => "global",
-                }),
+                choice("ordering", "Lock order", "", ORDERINGS, p.ordering.slug()),
                 int("threads", "Threads", "each takes two locks", 2, mt.min(deadlock::MAX_THREADS.into()), p.threads.into()),
                 flag("force", "Force the bad interleaving", "every thread holds its first lock before any takes its second", p.force),
                 int("hold-ms", "Hold first lock (ms)", "", 0, deadlock::MAX_HOLD_MS.into(), p.hold_ms.into()),
                 int("timeout-ms", "Watchdog time-out (ms)", "", deadlock::TIMEOUT_MS_RANGE.0.into(), deadlock::TIMEOUT_MS_RANGE.1.into(), p.timeout_ms.into()),
             ],
             LabRequest::Bank(p) => vec![
-                choice("mode", "Locking", "", BANK_MODES, match p.mode {
-                    BankMode::GlobalLock => "global-lock",
-                    BankMode::OrderedLocks => "ordered-locks",
-                    BankMode::SelfThenOther => "self-then-other",
-                }),
+                choice("mode", "Locking", "", BANK_MODES, p.mode.slug()),
                 int("threads", "Threads", "", 1, mt, p.threads.into()),
                 int("accounts", "Accounts", "", 2, bank::MAX_ACCOUNTS.into(), p.accounts.into()),
                 int("transfers", "Transfers per thread", "", 1, bank::MAX_TRANSFERS.into(), p.transfers.into()),
@@ -270,20 +269,14 @@ impl LabRequest {
                 int("timeout-ms", "Watchdog time-out (ms)", "", 20, 5000, p.timeout_ms.into()),
             ],
             LabRequest::Cache(p) => vec![
-                choice("design", "Cache", "", CACHE_DESIGNS, match p.design {
-                    CacheDesign::Seed => "seed",
-                    CacheDesign::PerKeyOnce => "per-key-once",
-                }),
+                choice("design", "Cache", "", CACHE_DESIGNS, p.design.slug()),
                 int("threads", "Threads", "all ask for the same key", 1, mt, p.threads.into()),
                 int("compute-ms", "Computation (ms)", "", 1, cache::MAX_COMPUTE_MS.into(), p.compute_ms.into()),
                 int("lookups", "Lookups per thread", "", 1, cache::MAX_LOOKUPS.into(), p.lookups.into()),
                 flag("force", "Force the herd", "every thread misses before any stores", p.force),
             ],
             LabRequest::ProducerConsumer(p) => vec![
-                choice("shutdown", "Shutdown", "", SHUTDOWNS, match p.shutdown {
-                    Shutdown::SeedSentinel => "seed-sentinel",
-                    Shutdown::JoinThenSentinels => "join-then-sentinels",
-                }),
+                choice("shutdown", "Shutdown", "", SHUTDOWNS, p.shutdown.slug()),
                 int("producers", "Producers", "", 1, mt.saturating_sub(1).max(1), p.producers.into()),
                 int("consumers", "Consumers", "", 1, mt.saturating_sub(1).max(1), p.consumers.into()),
                 int("tasks", "Tasks per producer", "", 1, producer_consumer::MAX_TASKS_PER_PRODUCER.into(), p.tasks_per_producer.into()),
@@ -293,11 +286,7 @@ impl LabRequest {
                 flag("force", "Force the early exit", "one producer is held back until the others' sentinels went out", p.force),
             ],
             LabRequest::Singleton(p) => vec![
-                choice("design", "Design", "", SINGLETON_DESIGNS, match p.design {
-                    SingletonDesign::Naive => "naive",
-                    SingletonDesign::DoubleChecked => "double-checked",
-                    SingletonDesign::OnceCell => "once-cell",
-                }),
+                choice("design", "Design", "", SINGLETON_DESIGNS, p.design.slug()),
                 int("threads", "Threads", "", 1, mt, p.threads.into()),
                 int("window", "Window (spins)", "between the check and the create", 0, singleton::MAX_WINDOW_SPINS.into(), p.window_spins.into()),
                 flag("force", "Force the race", "every thread passes the check before any creates", p.force),
@@ -356,11 +345,7 @@ impl LabRequest {
             },
             LabRequest::Deadlock(p) => match key {
                 "ordering" => {
-                    p.ordering = match want_choice(key, value)? {
-                        "opposite" => LockOrdering::Opposite,
-                        "global" => LockOrdering::Global,
-                        _ => return Err(bad(key, "has no such choice")),
-                    }
+                    p.ordering = by_slug(&[LockOrdering::Opposite, LockOrdering::Global], LockOrdering::slug, key, value)?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "force" => p.force = want_flag(key, value)?,
@@ -370,12 +355,7 @@ impl LabRequest {
             },
             LabRequest::Bank(p) => match key {
                 "mode" => {
-                    p.mode = match want_choice(key, value)? {
-                        "global-lock" => BankMode::GlobalLock,
-                        "ordered-locks" => BankMode::OrderedLocks,
-                        "self-then-other" => BankMode::SelfThenOther,
-                        _ => return Err(bad(key, "has no such choice")),
-                    }
+                    p.mode = by_slug(&[BankMode::GlobalLock, BankMode::OrderedLocks, BankMode::SelfThenOther], BankMode::slug, key, value)?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "accounts" => p.accounts = want_u32(key, value)?,
@@ -387,11 +367,7 @@ impl LabRequest {
             },
             LabRequest::Cache(p) => match key {
                 "design" => {
-                    p.design = match want_choice(key, value)? {
-                        "seed" => CacheDesign::Seed,
-                        "per-key-once" => CacheDesign::PerKeyOnce,
-                        _ => return Err(bad(key, "has no such choice")),
-                    }
+                    p.design = by_slug(&[CacheDesign::Seed, CacheDesign::PerKeyOnce], CacheDesign::slug, key, value)?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "compute-ms" => p.compute_ms = want_u32(key, value)?,
@@ -401,11 +377,7 @@ impl LabRequest {
             },
             LabRequest::ProducerConsumer(p) => match key {
                 "shutdown" => {
-                    p.shutdown = match want_choice(key, value)? {
-                        "seed-sentinel" => Shutdown::SeedSentinel,
-                        "join-then-sentinels" => Shutdown::JoinThenSentinels,
-                        _ => return Err(bad(key, "has no such choice")),
-                    }
+                    p.shutdown = by_slug(&[Shutdown::SeedSentinel, Shutdown::JoinThenSentinels], Shutdown::slug, key, value)?
                 }
                 "producers" => p.producers = want_u32(key, value)?,
                 "consumers" => p.consumers = want_u32(key, value)?,
@@ -418,12 +390,7 @@ impl LabRequest {
             },
             LabRequest::Singleton(p) => match key {
                 "design" => {
-                    p.design = match want_choice(key, value)? {
-                        "naive" => SingletonDesign::Naive,
-                        "double-checked" => SingletonDesign::DoubleChecked,
-                        "once-cell" => SingletonDesign::OnceCell,
-                        _ => return Err(bad(key, "has no such choice")),
-                    }
+                    p.design = by_slug(&[SingletonDesign::Naive, SingletonDesign::DoubleChecked, SingletonDesign::OnceCell], SingletonDesign::slug, key, value)?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "window" => p.window_spins = want_u32(key, value)?,
