@@ -12,6 +12,9 @@ RUNS="${1:-5}"; THREADS="${2:-2}"; INCREMENTS="${3:-5000000}"
 echo "== explorer (native, release)"
 cargo run --release -q -p lockstep-sim --example explore_bench
 
+echo "== every lesson variant through the explorer (native, release)"
+cargo run --release -q --example lessons_explore
+
 echo "== lab experiments (native, release)"
 native="$(cargo run --release -q -p lockstep-lab --example lab_bench)"
 echo "$native"

@@ -1,4 +1,5 @@
-//! Hash routes: `#/`, `#/lesson/<slug>?lock=on&s=<schedule>`, `#/lab`, `#/lab/<experiment>`.
+//! Hash routes: `#/`, `#/lesson/<slug>?v=<variant>&s=<schedule>`, `#/lab`, `#/lab/<experiment>`.
+//! Old links with `lock=on|off` still parse; the lesson maps them to its variants.
 //!
 //! Pure string handling, tested natively. Hash routing keeps the app working on any static
 //! host. Bad input never panics: it becomes [`Route::NotFound`] or a [`LessonQuery`] warning
@@ -25,7 +26,9 @@ pub enum Route {
 /// The lesson page's state that lives in the URL.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LessonQuery {
-    /// `lock=on|off`; `None` when absent.
+    /// `v=<variant slug>`, exactly as written (the lesson checks it).
+    pub variant: Option<String>,
+    /// The legacy `lock=on|off`; `None` when absent. Never written back.
     pub lock: Option<bool>,
     /// `s=<schedule>` exactly as written (decoded by the engine, which reports errors).
     pub schedule: Option<String>,
@@ -64,7 +67,12 @@ impl Route {
             Route::Lesson { slug, query } => {
                 let mut s = format!("#/lesson/{slug}");
                 let mut sep = '?';
-                if let Some(lock) = query.lock {
+                if let Some(v) = &query.variant {
+                    s.push(sep);
+                    s.push_str("v=");
+                    s.push_str(v);
+                    sep = '&';
+                } else if let Some(lock) = query.lock {
                     s.push(sep);
                     s.push_str(if lock { "lock=on" } else { "lock=off" });
                     sep = '&';
@@ -84,7 +92,8 @@ impl Route {
 }
 
 impl LessonQuery {
-    /// Parses `lock=on&s=...`; tolerant: unknown keys and bad values are collected, not fatal.
+    /// Parses `v=…&s=…` (and the legacy `lock=on|off`); tolerant: unknown keys and bad values
+    /// are collected, not fatal.
     pub fn parse(q: &str) -> LessonQuery {
         let mut out = LessonQuery::default();
         for pair in q.split('&').filter(|p| !p.is_empty()) {
@@ -95,6 +104,8 @@ impl LessonQuery {
                     "off" | "0" | "false" => out.lock = Some(false),
                     _ => out.unknown.push(format!("lock={}", truncate_chars(v, 20))),
                 },
+                "v" if is_slug(v) => out.variant = Some(v.to_string()),
+                "v" => out.unknown.push(format!("v={}", truncate_chars(v, 20))),
                 "s" if !v.is_empty() => out.schedule = Some(v.to_string()),
                 "s" => {}
                 _ => out.unknown.push(truncate_chars(pair, 30)),
@@ -138,10 +149,22 @@ mod tests {
             r,
             Route::Lesson {
                 slug: "race-condition".into(),
-                query: LessonQuery { lock: Some(true), schedule: Some("1a2b".into()), unknown: vec![] }
+                query: LessonQuery { variant: None, lock: Some(true), schedule: Some("1a2b".into()), unknown: vec![] }
             }
         );
         assert_eq!(Route::parse(&r.to_hash()), r);
+    }
+
+    #[test]
+    fn lesson_route_keeps_variant_and_schedule() {
+        let r = Route::parse("#/lesson/semaphore?v=extra-release&s=1.a3");
+        let Route::Lesson { query, .. } = &r else { panic!("expected a lesson route") };
+        assert_eq!(query.variant.as_deref(), Some("extra-release"));
+        assert_eq!(query.schedule.as_deref(), Some("1.a3"));
+        assert_eq!(Route::parse(&r.to_hash()), r);
+        let Route::Lesson { query, .. } = Route::parse("#/lesson/x?v=Bad%20Value") else { panic!() };
+        assert_eq!(query.variant, None);
+        assert_eq!(query.unknown.len(), 1);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The lesson page's state machine, free of web APIs so it is tested natively.
 //!
-//! A [`Stepper`] holds the lesson, the lock setting, the `sim::Run` being stepped, the chosen
+//! A [`Stepper`] holds the lesson, the chosen variant, the `sim::Run` being stepped, the chosen
 //! automatic scheduler and the play state. The UI's reducer forwards its actions here; timers,
 //! the URL and the explorer's slices are effects outside it.
 
@@ -11,7 +11,7 @@ use sim::{
     SwitchInterval, ThreadId,
 };
 
-use crate::lessons::Lesson;
+use crate::lessons::{Lesson, Variant};
 use crate::route::LessonQuery;
 
 /// Which automatic scheduler Play uses. Stepping by hand works in every mode.
@@ -81,7 +81,7 @@ impl Auto {
 #[derive(Clone, Debug)]
 pub struct Stepper {
     lesson: &'static Lesson,
-    lock: bool,
+    variant: usize,
     run: Run,
     mode: Mode,
     auto: Auto,
@@ -97,12 +97,13 @@ pub struct Stepper {
 pub struct LessonBroken(pub String);
 
 impl Stepper {
-    /// A fresh run of `lesson` with the lock `lock`.
-    pub fn new(lesson: &'static Lesson, lock: bool) -> Result<Stepper, LessonBroken> {
-        let run = fresh_run(lesson, lock)?;
+    /// A fresh run of `lesson`'s variant `variant` (the default one if out of range).
+    pub fn new(lesson: &'static Lesson, variant: usize) -> Result<Stepper, LessonBroken> {
+        let variant = if variant < lesson.variants.len() { variant } else { 0 };
+        let run = fresh_run(lesson.variant(variant))?;
         Ok(Stepper {
             lesson,
-            lock,
+            variant,
             run,
             mode: Mode::Manual,
             auto: Auto::None,
@@ -112,24 +113,39 @@ impl Stepper {
         })
     }
 
-    /// A stepper restored from the URL query. Problems (a schedule that does not decode or
-    /// cannot be replayed) become the [`notice`](Self::notice); the run then starts fresh.
+    /// A stepper restored from the URL query. Problems (a variant the lesson does not have, a
+    /// schedule that does not decode or cannot be replayed) become the [`notice`](Self::notice);
+    /// the run then starts fresh, with the default variant if the variant was the problem.
     pub fn from_query(lesson: &'static Lesson, q: &LessonQuery) -> Result<Stepper, LessonBroken> {
-        let lock = q.lock.unwrap_or(false);
-        let mut s = Stepper::new(lesson, lock)?;
         let mut notes = Vec::new();
+        let variant = match (&q.variant, q.lock, lesson.legacy_lock) {
+            (Some(v), _, _) => lesson.variant_index(v).unwrap_or_else(|| {
+                notes.push(format!(
+                    "This lesson has no version “{v}”; showing “{}”.",
+                    lesson.variant(0).label
+                ));
+                0
+            }),
+            (None, Some(lock), Some((off, on))) => lesson.variant_index(if lock { on } else { off }).unwrap_or(0),
+            (None, Some(_), None) => {
+                notes.push("Ignored the link's `lock` setting: this lesson has no lock switch.".to_string());
+                0
+            }
+            (None, None, _) => 0,
+        };
+        let mut s = Stepper::new(lesson, variant)?;
         if !q.unknown.is_empty() {
             notes.push(format!("Ignored unknown link parameters: {}.", q.unknown.join(", ")));
         }
         if let Some(text) = &q.schedule {
             match Schedule::decode(text) {
                 Err(e) => notes.push(format!("The link's schedule is not valid ({e}); starting from the beginning.")),
-                Ok(schedule) => match lesson.build(lock).map_err(|e| e.to_string()).and_then(|scn| {
+                Ok(schedule) => match s.variant().build().map_err(|e| e.to_string()).and_then(|scn| {
                     sim::replay(scn, &schedule).map_err(|e| e.to_string())
                 }) {
                     Ok(run) => s.run = run,
                     Err(e) => notes.push(format!(
-                        "The link's schedule does not fit this lesson ({e}); starting from the beginning."
+                        "The link's schedule does not fit this version of the lesson ({e}); starting from the beginning."
                     )),
                 },
             }
@@ -142,9 +158,13 @@ impl Stepper {
     pub fn lesson(&self) -> &'static Lesson {
         self.lesson
     }
-    /// Whether the lock is on.
-    pub fn lock(&self) -> bool {
-        self.lock
+    /// The index of the current variant.
+    pub fn variant_index(&self) -> usize {
+        self.variant
+    }
+    /// The current variant.
+    pub fn variant(&self) -> &'static Variant {
+        self.lesson.variant(self.variant)
     }
     /// The run (machine, schedule, events).
     pub fn run(&self) -> &Run {
@@ -176,18 +196,16 @@ impl Stepper {
     }
 
     /// The value of the lesson's headline variable, as Python prints it.
-    pub fn headline(&self) -> String {
-        self.machine()
-            .var_by_name(self.lesson.headline_var)
-            .map(|v| v.to_string())
-            .unwrap_or_default()
+    pub fn headline(&self) -> Option<String> {
+        self.lesson.headline.and_then(|h| self.machine().var_by_name(h)).map(|v| v.to_string())
     }
 
-    /// The query that restores this state (lock + schedule so far).
+    /// The query that restores this state (variant + schedule so far).
     pub fn query(&self) -> LessonQuery {
         let sched = self.run.schedule();
         LessonQuery {
-            lock: Some(self.lock),
+            variant: Some(self.variant().slug.to_string()),
+            lock: None,
             schedule: (!sched.is_empty()).then(|| sched.encode()),
             unknown: Vec::new(),
         }
@@ -221,7 +239,7 @@ impl Stepper {
         self.run.undo_to(step)
     }
 
-    /// Back to the start, keeping lock and mode.
+    /// Back to the start, keeping variant and mode.
     pub fn reset(&mut self) {
         self.playing = false;
         self.replaying = None;
@@ -230,11 +248,15 @@ impl Stepper {
         self.auto = Auto::for_mode(self.mode);
     }
 
-    /// Switches the lock on or off: a new scenario, so the run starts over.
-    pub fn set_lock(&mut self, lock: bool) -> Result<(), LessonBroken> {
-        if lock != self.lock {
-            self.run = fresh_run(self.lesson, lock)?;
-            self.lock = lock;
+    /// Switches to variant `i`: a new scenario, so the run starts over. An index the lesson
+    /// does not have changes nothing.
+    pub fn set_variant(&mut self, i: usize) -> Result<(), LessonBroken> {
+        if i >= self.lesson.variants.len() {
+            return Ok(());
+        }
+        if i != self.variant {
+            self.run = fresh_run(self.lesson.variant(i))?;
+            self.variant = i;
         }
         self.reset();
         Ok(())
@@ -282,8 +304,8 @@ impl Stepper {
     }
 }
 
-fn fresh_run(lesson: &'static Lesson, lock: bool) -> Result<Run, LessonBroken> {
-    let scn: Arc<sim::Scenario> = lesson.build(lock).map_err(|e| LessonBroken(e.to_string()))?;
+fn fresh_run(variant: &Variant) -> Result<Run, LessonBroken> {
+    let scn: Arc<sim::Scenario> = variant.build().map_err(|e| LessonBroken(e.to_string()))?;
     Run::new(scn).map_err(|e| LessonBroken(e.to_string()))
 }
 
@@ -298,31 +320,31 @@ mod tests {
 
     #[test]
     fn query_round_trips_lock_and_schedule() {
-        let mut s = Stepper::new(race(), false).unwrap();
+        let mut s = Stepper::new(race(), 0).unwrap();
         for t in [0, 1, 0] {
             s.step(ThreadId(t)).unwrap();
         }
         let q = s.query();
         let back = Stepper::from_query(race(), &q).unwrap();
         assert_eq!(back.run().schedule(), s.run().schedule());
-        assert!(!back.lock());
+        assert_eq!(back.variant().slug, "no-lock");
         assert!(back.notice().is_none());
     }
 
     #[test]
     fn bad_schedule_in_link_gives_a_notice_and_a_fresh_run() {
         for bad in ["%%%", "zz", "9999999999"] {
-            let q = LessonQuery { lock: Some(true), schedule: Some(bad.into()), unknown: vec![] };
+            let q = LessonQuery { variant: None, lock: Some(true), schedule: Some(bad.into()), unknown: vec![] };
             let s = Stepper::from_query(race(), &q).unwrap();
             assert!(s.notice().is_some(), "{bad}");
             assert!(s.run().is_empty());
-            assert!(s.lock());
+            assert_eq!(s.variant().slug, "lock", "the legacy lock=on still picks the locked variant");
         }
     }
 
     #[test]
     fn blocked_step_is_refused_with_a_notice() {
-        let mut s = Stepper::new(race(), true).unwrap();
+        let mut s = Stepper::new(race(), 1).unwrap();
         s.step(ThreadId(0)).unwrap();
         assert!(s.step(ThreadId(1)).is_err());
         assert!(s.notice().unwrap().contains("held by T1"), "{:?}", s.notice());
@@ -330,7 +352,7 @@ mod tests {
 
     #[test]
     fn round_robin_play_runs_to_the_end_and_stops() {
-        let mut s = Stepper::new(race(), false).unwrap();
+        let mut s = Stepper::new(race(), 0).unwrap();
         s.set_mode(Mode::RoundRobin);
         s.set_playing(true);
         let mut n = 0;
@@ -341,14 +363,14 @@ mod tests {
         assert!(!s.playing());
         assert!(s.machine().is_over());
         // Strict alternation interleaves the loads: a lost update.
-        assert_eq!(s.headline(), "1");
+        assert_eq!(s.headline().as_deref(), Some("1"));
     }
 
     #[test]
     fn replay_reproduces_a_schedule_then_returns_to_the_mode() {
-        let mut s = Stepper::new(race(), false).unwrap();
+        let mut s = Stepper::new(race(), 0).unwrap();
         let sched = Schedule::decode(&{
-            let mut r = Stepper::new(race(), false).unwrap();
+            let mut r = Stepper::new(race(), 0).unwrap();
             for t in [0, 1, 1, 1, 1, 0, 0, 0] {
                 r.step(ThreadId(t)).unwrap();
             }
@@ -358,29 +380,58 @@ mod tests {
         s.start_replay(sched.clone());
         while s.tick().is_some() {}
         assert_eq!(s.run().schedule(), &sched);
-        assert_eq!(s.headline(), "1");
+        assert_eq!(s.headline().as_deref(), Some("1"));
         assert!(!s.can_play());
     }
 
     #[test]
     fn undo_to_rewinds_to_any_earlier_step() {
-        let mut s = Stepper::new(race(), false).unwrap();
+        let mut s = Stepper::new(race(), 0).unwrap();
         for t in [0, 1, 0, 0, 0, 1, 1, 1] {
             s.step(ThreadId(t)).unwrap();
         }
         assert!(s.machine().is_over());
         assert!(s.undo_to(2));
         assert_eq!(s.run().len(), 2);
-        assert_eq!(s.headline(), "0");
+        assert_eq!(s.headline().as_deref(), Some("0"));
         assert!(!s.machine().is_over());
     }
 
     #[test]
-    fn toggling_the_lock_starts_over() {
-        let mut s = Stepper::new(race(), false).unwrap();
+    fn changing_variant_starts_over_and_a_bad_index_changes_nothing() {
+        let mut s = Stepper::new(race(), 0).unwrap();
         s.step(ThreadId(0)).unwrap();
-        s.set_lock(true).unwrap();
+        s.set_variant(1).unwrap();
         assert!(s.run().is_empty());
-        assert!(s.lock());
+        assert_eq!(s.variant().slug, "lock");
+        s.step(ThreadId(0)).unwrap();
+        s.set_variant(99).unwrap();
+        assert_eq!(s.variant().slug, "lock");
+    }
+
+    #[test]
+    fn an_unknown_variant_in_a_link_gives_a_notice_and_the_default() {
+        for l in lessons::all() {
+            let q = LessonQuery { variant: Some("no-such-thing".into()), ..Default::default() };
+            let s = Stepper::from_query(l, &q).unwrap();
+            assert_eq!(s.variant_index(), 0);
+            assert!(s.notice().unwrap().contains("no-such-thing"));
+        }
+    }
+
+    #[test]
+    fn every_variant_round_trips_through_its_query() {
+        for l in lessons::all() {
+            for (i, v) in l.variants.iter().enumerate() {
+                let mut s = Stepper::new(l, i).unwrap();
+                if let Some(t) = s.machine().runnable().first().copied() {
+                    s.step(t).unwrap();
+                }
+                let back = Stepper::from_query(l, &s.query()).unwrap();
+                assert_eq!(back.variant().slug, v.slug);
+                assert_eq!(back.run().schedule(), s.run().schedule());
+                assert!(back.notice().is_none(), "{:?}", back.notice());
+            }
+        }
     }
 }

@@ -1,59 +1,185 @@
-//! Lessons are content: prose, the seed's Python, and a `sim` scenario per lock setting.
+//! Lessons are content: prose in Markdown (`<slug>.md` beside each module, rendered to HTML at
+//! build time by `build.rs`), the tutorial's Python per variant, a `sim` scenario per variant,
+//! what each variant is expected to show, and the real-threads experiment it embeds.
 //!
-//! Adding a lesson means adding a module here and listing it in [`all`]; no engine or UI
-//! change. `tests` at the bottom lint every lesson (scenarios build, lines exist, slugs are
-//! unique, goals are reachable) the way rustlings checks its exercises.
+//! Adding a lesson: write `src/lessons/<slug>.md` (front matter `title:`/`summary:`, an intro,
+//! a `<!-- goal <variant> -->` fragment per variant, a `<!-- body -->`), a module with its
+//! [`Variant`]s and their scenarios, and list its [`Lesson`] in [`all`]. No engine or UI change:
+//! the lesson page draws whatever primitives the scenarios declare, explains outcomes from the
+//! run's own events, and the lint in `tests` below checks the content (scenarios build, lines
+//! exist, goals are reachable, every fragment is there, every outcome has a kind).
 
+pub mod deadlock;
 pub mod race_condition;
-pub mod text;
+pub mod rlock;
+pub mod semaphore;
 
 use std::sync::Arc;
 
-pub use text::{Block, Inline, NoteKind};
+/// A lesson's prose, rendered from its Markdown file at build time.
+#[derive(Debug)]
+pub struct LessonText {
+    /// The file's stem, which must equal the lesson's slug.
+    pub slug: &'static str,
+    /// Plain-text title.
+    pub title: &'static str,
+    /// One sentence for the course map, as inline HTML.
+    pub summary: &'static str,
+    /// Named fragments as HTML: `intro`, `body`, `goal <variant>`, …
+    pub fragments: &'static [(&'static str, &'static str)],
+}
+
+include!(concat!(env!("OUT_DIR"), "/lesson_text.rs"));
+
+/// What a variant is expected to show, checked by the lint against the explorer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Some interleaving goes wrong.
+    Bad,
+    /// No interleaving goes wrong.
+    Safe,
+    /// The variant measures something else (time, output order).
+    None,
+}
+
+impl Expect {
+    /// `bad`, `safe` or `none` (the page's `data-expect`).
+    pub fn slug(self) -> &'static str {
+        match self {
+            Expect::Bad => "bad",
+            Expect::Safe => "safe",
+            Expect::None => "none",
+        }
+    }
+}
+
+/// How the learner picks a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picker {
+    /// Two variants, the second adding something: a `role="switch"` with this name.
+    Switch(&'static str),
+    /// A named group of choices, one per variant.
+    Choice(&'static str),
+}
+
+/// How the lint (and the page) explores a variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exploration {
+    /// Every interleaving, within the explorer's default limits.
+    Exhaustive,
+    /// Too many states to explore: this many seeded random schedules instead.
+    Sampled(u32),
+}
+
+/// The real-threads experiment a variant runs: a lab experiment with some parameters set.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Real {
+    /// The lab experiment's slug (`counter`, `reentry`, …).
+    pub experiment: &'static str,
+    /// Parameters set on the experiment's defaults.
+    pub set: &'static [(&'static str, lab::schema::Value)],
+}
+
+impl Real {
+    /// The lab request for this experiment and settings.
+    pub fn request(&self) -> Result<lab::LabRequest, String> {
+        let mut req = lab::LabRequest::default_for(self.experiment)
+            .ok_or_else(|| format!("there is no lab experiment `{}`", self.experiment))?;
+        for (k, v) in self.set {
+            req.set(k, v).map_err(|e| e.to_string())?;
+        }
+        Ok(req)
+    }
+}
+
+/// One version of a lesson's program: its code, its scenario and what it should show.
+#[derive(Clone, Copy)]
+pub struct Variant {
+    /// URL slug (`?v=<slug>`).
+    pub slug: &'static str,
+    /// Label in the picker.
+    pub label: &'static str,
+    /// The Python shown beside the lanes; scenario ops point at its 1-based lines.
+    pub code: &'static str,
+    /// Builds the scenario.
+    pub scenario: fn() -> Result<sim::Scenario, sim::ScenarioError>,
+    /// What the explorer should find.
+    pub expect: Expect,
+    /// Outcome kinds that are *not* the bug in this variant (e.g. the `ValueError` a
+    /// `BoundedSemaphore` raises is it doing its job). `ok` and `step-limit` never are.
+    pub fine: &'static [&'static str],
+    /// How to explore it.
+    pub exploration: Exploration,
+    /// The real-threads experiment, if the lesson has one for this variant.
+    pub real: Option<Real>,
+}
+
+impl std::fmt::Debug for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Variant").field("slug", &self.slug).finish_non_exhaustive()
+    }
+}
+
+impl Variant {
+    /// The scenario, shared.
+    pub fn build(&self) -> Result<Arc<sim::Scenario>, sim::ScenarioError> {
+        (self.scenario)().map(Arc::new)
+    }
+
+    /// Whether an outcome of this kind is the bug this variant is about.
+    pub fn is_bug(&self, kind: &str) -> bool {
+        !matches!(kind, "ok" | "step-limit" | "unexplored") && !self.fine.contains(&kind)
+    }
+}
+
+/// Where a lesson sits in the tutorial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Part {
+    /// Threads, races, the GIL.
+    Foundations,
+    /// Locks, RLocks, semaphores.
+    LocksAndSemaphores,
+    /// Thread-local storage, reader-writer locks.
+    AdvancedPatterns,
+    /// Deadlock, lock granularity.
+    Pitfalls,
+    /// Cache, producer-consumer.
+    RealWorld,
+    /// Singleton and the summary.
+    BestPractices,
+}
+
+impl Part {
+    /// The heading on the course map.
+    pub fn title(self) -> &'static str {
+        match self {
+            Part::Foundations => "Foundations",
+            Part::LocksAndSemaphores => "Locks and semaphores",
+            Part::AdvancedPatterns => "Advanced patterns",
+            Part::Pitfalls => "Pitfalls",
+            Part::RealWorld => "Real-world applications",
+            Part::BestPractices => "Best practices",
+        }
+    }
+}
 
 /// A stepped lesson.
 #[derive(Clone, Copy)]
 pub struct Lesson {
     /// Sortable id, e.g. `02-race-condition`.
     pub id: &'static str,
-    /// URL slug, e.g. `race-condition` (`#/lesson/race-condition`).
+    /// URL slug, e.g. `race-condition` (`#/lesson/race-condition`); also its Markdown file's name.
     pub slug: &'static str,
-    /// Title as shown.
-    pub title: &'static str,
-    /// One sentence for the lesson list.
-    pub summary: &'static str,
-    /// Prose before the stepper.
-    pub intro: &'static [Block],
-    /// The learner's goal with the lock off and on.
-    pub goal: Goal,
-    /// The Python shown next to the lanes, for lock off / on (index by `lock as usize`).
-    pub code: [&'static str; 2],
-    /// Builds the scenario for lock off / on.
-    pub scenario: fn(lock: bool) -> Result<sim::Scenario, sim::ScenarioError>,
-    /// The shared variable shown large (must exist in the scenario).
-    pub headline_var: &'static str,
-    /// What the headline variable should end as when nothing goes wrong.
-    pub expected: i64,
-    /// Prose after the stepper.
-    pub body: &'static [Block],
-    /// Which real-threads panel the lesson embeds, if any.
-    pub real: Option<RealPanel>,
-}
-
-/// The goal statement, per lock setting.
-#[derive(Clone, Copy, Debug)]
-pub struct Goal {
-    /// With the lock off.
-    pub unlocked: &'static str,
-    /// With the lock on.
-    pub locked: &'static str,
-}
-
-/// A real-threads experiment embedded in a lesson.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RealPanel {
-    /// The counter experiment; the lesson's lock switch picks racy or mutex.
-    Counter,
+    /// Where it sits in the tutorial.
+    pub part: Part,
+    /// Its variants; the first is the default.
+    pub variants: &'static [Variant],
+    /// How the learner picks one.
+    pub picker: Picker,
+    /// Old links said `lock=off|on`: the variants they mean (off, on).
+    pub legacy_lock: Option<(&'static str, &'static str)>,
+    /// A shared variable shown large in the state panel, if the lesson has one.
+    pub headline: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Lesson {
@@ -62,26 +188,81 @@ impl std::fmt::Debug for Lesson {
     }
 }
 
+/// Used when a lesson's Markdown file is missing (the lint makes that a test failure).
+static NO_TEXT: LessonText = LessonText { slug: "", title: "Untitled lesson", summary: "", fragments: &[] };
+
 impl Lesson {
-    /// The scenario for this lock setting, shared.
-    pub fn build(&self, lock: bool) -> Result<Arc<sim::Scenario>, sim::ScenarioError> {
-        (self.scenario)(lock).map(Arc::new)
+    /// Its prose.
+    pub fn text(&self) -> &'static LessonText {
+        LESSON_TEXTS.iter().find(|t| t.slug == self.slug).unwrap_or(&NO_TEXT)
     }
 
-    /// The Python code for this lock setting.
-    pub fn code(&self, lock: bool) -> &'static str {
-        self.code[usize::from(lock)]
+    /// Its title.
+    pub fn title(&self) -> &'static str {
+        self.text().title
+    }
+
+    /// A named fragment of its prose, as HTML.
+    pub fn fragment(&self, name: &str) -> Option<&'static str> {
+        self.text().fragments.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+    }
+
+    /// The goal of a variant, as HTML.
+    pub fn goal(&self, variant: &Variant) -> Option<&'static str> {
+        self.fragment(&format!("goal {}", variant.slug))
+    }
+
+    /// The index of the variant with this slug.
+    pub fn variant_index(&self, slug: &str) -> Option<usize> {
+        self.variants.iter().position(|v| v.slug == slug)
+    }
+
+    /// The variant at `i`, or the default one.
+    pub fn variant(&self, i: usize) -> &'static Variant {
+        let vs: &'static [Variant] = self.variants;
+        vs.get(i).or(vs.first()).expect("every lesson has a variant (linted)")
+    }
+
+    /// Its 1-based number in the course.
+    pub fn number(&self) -> usize {
+        all().iter().position(|l| l.id == self.id).map_or(0, |i| i + 1)
     }
 }
 
-/// Every lesson, in order.
+/// Every lesson, in the tutorial's order.
 pub fn all() -> &'static [Lesson] {
-    &[race_condition::LESSON]
+    &[race_condition::LESSON, rlock::LESSON, semaphore::LESSON, deadlock::LESSON]
 }
 
 /// The lesson with this URL slug.
 pub fn by_slug(slug: &str) -> Option<&'static Lesson> {
     all().iter().find(|l| l.slug == slug)
+}
+
+/// What the explorer found for a variant, judged by the variant's own rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Complete schedules.
+    pub total: u128,
+    /// Schedules that end in the variant's bug.
+    pub bad: u128,
+    /// The shortest schedule ending in the bug, if any.
+    pub shortest_bad: Option<sim::Schedule>,
+}
+
+/// Judges an exploration report by `variant`'s rule.
+pub fn verdict(variant: &Variant, scn: &sim::Scenario, report: &sim::ExploreReport) -> Verdict {
+    let mut bad = 0u128;
+    let mut shortest: Option<&sim::Schedule> = None;
+    for o in &report.outcomes {
+        if variant.is_bug(&sim::class_kind(scn, &o.class)) {
+            bad = bad.saturating_add(o.schedules);
+            if shortest.is_none_or(|s| o.shortest.len() < s.len()) {
+                shortest = Some(&o.shortest);
+            }
+        }
+    }
+    Verdict { total: report.schedules, bad, shortest_bad: shortest.cloned() }
 }
 
 #[cfg(test)]
@@ -98,76 +279,146 @@ mod tests {
         for l in all() {
             assert!(l.id.ends_with(l.slug), "{} should end with its slug {}", l.id, l.slug);
             assert_eq!(by_slug(l.slug).map(|x| x.id), Some(l.id));
+            let mut vs: Vec<_> = l.variants.iter().map(|v| v.slug).collect();
+            assert!(!vs.is_empty(), "{}: no variants", l.id);
+            vs.sort();
+            vs.dedup();
+            assert_eq!(vs.len(), l.variants.len(), "{}: variant slugs must be unique", l.id);
+        }
+    }
+
+    #[test]
+    fn every_lesson_has_its_text_and_every_variant_its_goal() {
+        for l in all() {
+            let t = l.text();
+            assert_eq!(t.slug, l.slug, "{}: no src/lessons/{}.md", l.id, l.slug);
+            assert!(!t.title.is_empty() && !t.summary.is_empty());
+            assert!(l.fragment("intro").is_some(), "{}: no intro", l.id);
+            assert!(l.fragment("body").is_some(), "{}: no body", l.id);
+            for v in l.variants {
+                assert!(l.goal(v).is_some(), "{}: no `<!-- goal {} -->` fragment", l.id, v.slug);
+            }
+            for (name, _) in t.fragments {
+                let known = ["intro", "body"].contains(name)
+                    || name.strip_prefix("goal ").is_some_and(|v| l.variant_index(v).is_some());
+                assert!(known, "{}: fragment `{name}` is not used (a typo in a variant slug?)", l.id);
+            }
+            if let (Picker::Switch(_), n) = (l.picker, l.variants.len()) {
+                assert_eq!(n, 2, "{}: a switch picks between exactly two variants", l.id);
+            }
+            if let Some((off, on)) = l.legacy_lock {
+                assert!(l.variant_index(off).is_some() && l.variant_index(on).is_some(), "{}", l.id);
+            }
+        }
+    }
+
+    #[test]
+    fn links_in_lesson_text_go_to_pages_that_exist() {
+        for l in all() {
+            for (name, html) in l.text().fragments.iter().chain([&("summary", l.text().summary)]) {
+                for href in html.split("href=\"").skip(1).filter_map(|r| r.split('"').next()) {
+                    match crate::route::Route::parse(href) {
+                        crate::route::Route::Lesson { slug, .. } => {
+                            assert!(by_slug(&slug).is_some(), "{} {name}: link to missing lesson {href}", l.id)
+                        }
+                        crate::route::Route::Lab { focus: Some(f) } => {
+                            assert!(lab::SLUGS.contains(&f.as_str()), "{} {name}: link to missing experiment {href}", l.id)
+                        }
+                        crate::route::Route::NotFound { .. } if !href.starts_with("https://") => {
+                            panic!("{} {name}: link to nowhere {href}", l.id)
+                        }
+                        _ => {}
+                    }
+                }
+            }
         }
     }
 
     #[test]
     fn every_scenario_builds_and_points_at_real_code_lines() {
         for l in all() {
-            for lock in [false, true] {
-                let sc = l.build(lock).unwrap_or_else(|e| panic!("{} lock={lock}: {e}", l.id));
-                let lines = l.code(lock).lines().count();
+            for v in l.variants {
+                let sc = v.build().unwrap_or_else(|e| panic!("{} {}: {e}", l.id, v.slug));
+                let lines = v.code.lines().count();
                 for t in &sc.threads {
                     for op in &t.program {
                         let line = usize::from(op.line);
                         assert!(
                             line >= 1 && line <= lines,
-                            "{} lock={lock}: op `{}` points at line {line} of {lines}",
+                            "{} {}: op `{}` points at line {line} of {lines}",
                             l.id,
+                            v.slug,
                             op.text
                         );
                     }
                 }
-                assert!(
-                    sc.vars.iter().any(|v| v.name == l.headline_var),
-                    "{}: headline var {} missing",
-                    l.id,
-                    l.headline_var
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn goals_are_reachable_bad_outcome_without_the_lock_none_with_it() {
-        // Each lesson's goal: with the lock off some schedule goes wrong; with it on none does.
-        for l in all() {
-            for lock in [false, true] {
-                let scn = l.build(lock).expect("scenario builds");
-                let report = sim::explore(scn, sim::ExploreLimits::default()).expect("explores");
-                assert!(!report.truncated, "{} lock={lock}: exploration hit its limits", l.id);
-                assert!(report.schedules > 0);
-                if lock {
-                    assert_eq!(report.bad_schedules, 0, "{}: the lock must prevent every bad outcome", l.id);
-                    assert!(report.final_values(l.headline_var).iter().all(|v| *v == sim::Value::Int(l.expected)));
-                } else {
-                    assert!(report.bad_schedules > 0, "{}: without the lock the goal must be reachable", l.id);
+                if let Some(h) = l.headline {
+                    assert!(sc.vars.iter().any(|x| x.name == h), "{} {}: headline var {h} missing", l.id, v.slug);
                 }
             }
         }
     }
 
     #[test]
-    fn inline_markup_in_every_block_is_closed() {
-        fn check(id: &str, s: &str) {
-            for run in text::parse_inline(s) {
-                if let Inline::Text(t) = run {
-                    assert!(!t.contains('`'), "{id}: unclosed backtick in {s:?}");
-                    assert!(!t.contains("**"), "{id}: unclosed bold in {s:?}");
+    fn every_real_experiment_exists_with_valid_settings() {
+        for l in all() {
+            for v in l.variants {
+                if let Some(r) = v.real {
+                    let req = r.request().unwrap_or_else(|e| panic!("{} {}: {e}", l.id, v.slug));
+                    req.validate(7).unwrap_or_else(|e| panic!("{} {}: {e}", l.id, v.slug));
                 }
             }
         }
+    }
+
+    /// The lesson lint's heart: each variant's goal is what the explorer finds. Exhaustive
+    /// variants are explored completely; sampled ones run seeded random schedules.
+    #[test]
+    fn every_variant_shows_what_it_expects_and_every_outcome_has_a_kind() {
         for l in all() {
-            for b in l.intro.iter().chain(l.body) {
-                match b {
-                    Block::P(s) | Block::H(s) => check(l.id, s),
-                    Block::List(items) => items.iter().for_each(|s| check(l.id, s)),
-                    Block::Note { text, .. } => check(l.id, text),
-                    Block::Code { .. } => {}
+            for v in l.variants {
+                let scn = v.build().expect("builds");
+                match v.exploration {
+                    Exploration::Exhaustive => {
+                        let report = sim::explore(scn.clone(), sim::ExploreLimits::default()).expect("explores");
+                        assert!(!report.truncated, "{} {}: exploration hit its limits", l.id, v.slug);
+                        let verdict = verdict(v, &scn, &report);
+                        match v.expect {
+                            Expect::Bad => assert!(verdict.bad > 0, "{} {}: expected a bad schedule", l.id, v.slug),
+                            Expect::Safe => assert_eq!(verdict.bad, 0, "{} {}: expected no bad schedule", l.id, v.slug),
+                            Expect::None => {}
+                        }
+                        for o in &report.outcomes {
+                            let kind = sim::class_kind(&scn, &o.class);
+                            assert!(!kind.is_empty(), "{} {}: outcome {} has no kind", l.id, v.slug, o.class);
+                            let run = sim::replay(scn.clone(), &o.shortest).expect("shortest replays");
+                            if let Some(outcome) = run.outcome() {
+                                assert_eq!(sim::outcome_kind(&scn, outcome), kind);
+                                let ex = sim::explain(&run).expect("an ended run is explained");
+                                assert_eq!(ex.kind, kind, "{} {}", l.id, v.slug);
+                                assert!(!ex.lines.is_empty() || !ex.title.is_empty());
+                            }
+                        }
+                    }
+                    Exploration::Sampled(n) => {
+                        let mut bad = 0;
+                        for seed in 0..u64::from(n) {
+                            let mut sched = sim::SeededRandom::new(seed);
+                            let m = sim::Machine::new(scn.clone()).expect("valid");
+                            let (_, outcome) = sim::run_to_end(m, &mut sched, scn.step_limit);
+                            let o = outcome.expect("a random run ends");
+                            if v.is_bug(&sim::outcome_kind(&scn, &o)) {
+                                bad += 1;
+                            }
+                        }
+                        match v.expect {
+                            Expect::Bad => assert!(bad > 0, "{} {}: no bad run in {n} seeds", l.id, v.slug),
+                            Expect::Safe => assert_eq!(bad, 0, "{} {}", l.id, v.slug),
+                            Expect::None => {}
+                        }
+                    }
                 }
             }
-            check(l.id, l.goal.locked);
-            check(l.id, l.goal.unlocked);
         }
     }
 }

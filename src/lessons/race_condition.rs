@@ -1,13 +1,14 @@
-//! Lesson 02 — "Race Conditions: The Core Problem" from the seed: two threads, one
-//! `counter += 1`, stepped as CPython 3.11 bytecode and raced on real threads.
+//! Lesson 02 — "Race Conditions: The Core Problem": two threads, one `counter += 1`, stepped
+//! as CPython 3.11 bytecode and raced on real threads. Prose: `race-condition.md`.
 //!
 //! Bytecode texts are what `dis.dis` prints on CPython 3.11.7 (checked on this project's
 //! machines; `tests/python/check_seed.py` asserts the opcode sequence).
 
+use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Block, Goal, Lesson, NoteKind, RealPanel};
+use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The stepped code without the lock. Line numbers matter: ops point at them.
 const CODE_UNLOCKED: &str = "\
@@ -71,116 +72,41 @@ fn scenario(lock: bool) -> Result<Scenario, ScenarioError> {
         "Lost update: both threads loaded the same value of counter, so the second \
          STORE_GLOBAL overwrote the first thread's increment.",
     )
+    .kind("lost-update")
     .build()
 }
+
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
     id: "02-race-condition",
     slug: "race-condition",
-    title: "Race conditions: the core problem",
-    summary: "Two threads run `counter += 1`. Step them yourself until an update vanishes, \
-              then watch real threads lose millions.",
-    intro: &[
-        Block::P(
-            "A **race condition** is a bug whose outcome depends on the timing of threads. The \
-             classic one: two threads each add 1 to a shared `counter`. You would expect 2. \
-             The line `counter += 1` looks like one step, but the interpreter runs it as \
-             several, and another thread can run between them.",
-        ),
-        Block::P(
-            "Below, each thread runs one pass of the tutorial's loop, expanded into the exact \
-             bytecode CPython 3.11 compiles it to. **You are the scheduler**: press a thread's \
-             Step button (or the keys `1` and `2`) to run its next instruction. Each thread \
-             has a private copy of the value it read (`tmp`); only `STORE_GLOBAL` writes the \
-             shared `counter`.",
-        ),
+    part: Part::Foundations,
+    variants: &[
+        Variant {
+            slug: "no-lock",
+            label: "No lock",
+            code: CODE_UNLOCKED,
+            scenario: || scenario(false),
+            expect: Expect::Bad,
+            fine: &[],
+            exploration: Exploration::Exhaustive,
+            real: Some(Real { experiment: "counter", set: &[("mode", P::Choice("racy"))] }),
+        },
+        Variant {
+            slug: "lock",
+            label: "with lock:",
+            code: CODE_LOCKED,
+            scenario: || scenario(true),
+            expect: Expect::Safe,
+            fine: &[],
+            exploration: Exploration::Exhaustive,
+            real: Some(Real { experiment: "counter", set: &[("mode", P::Choice("mutex"))] }),
+        },
     ],
-    goal: Goal {
-        unlocked: "**Goal:** with the lock off, find an order of steps that ends with \
-                   `counter == 1` — a lost update. Then ask the explorer for every order \
-                   that does.",
-        locked: "**Goal:** with the lock on, try to lose an update. You can't: a thread that \
-                 wants the lock while the other holds it has to wait, so the four steps of \
-                 `counter += 1` never interleave. The explorer proves it for every order.",
-    },
-    code: [CODE_UNLOCKED, CODE_LOCKED],
-    scenario,
-    headline_var: "counter",
-    expected: 2,
-    body: &[
-        Block::H("Why it fails"),
-        Block::P(
-            "The tutorial draws it like this: both threads read `counter` (0) before either \
-             writes it back, so both write 1.",
-        ),
-        Block::Code {
-            caption: "From the tutorial",
-            text: "Thread 1: Read counter (0) → Add 1 → counter = 1\n\
-                   Thread 2: Read counter (0) → Add 1 → counter = 1  # Should be 2!",
-        },
-        Block::P(
-            "In bytecode the read is `LOAD_GLOBAL`, the add is `LOAD_CONST` + `BINARY_OP`, and \
-             the write is `STORE_GLOBAL`. Any schedule in which one thread's `LOAD_GLOBAL` \
-             falls between the other's `LOAD_GLOBAL` and `STORE_GLOBAL` loses an update. \
-             This is exactly what the tutorial's `dis` example prints on CPython 3.11.7 (the \
-             gaps in the offsets are inline caches, not instructions):",
-        ),
-        Block::Code {
-            caption: "The tutorial's GIL example (`dis.dis(increment)`), run on CPython 3.11.7",
-            text: "Bytecode for 'counter += 1':\n\
-                   \x20 4           0 RESUME                   0\n\
-                   \n\
-                   \x20 6           2 LOAD_GLOBAL              0 (counter)\n\
-                   \x20            14 LOAD_CONST               1 (1)\n\
-                   \x20            16 BINARY_OP               13 (+=)\n\
-                   \x20            20 STORE_GLOBAL             0 (counter)\n\
-                   \x20            22 LOAD_CONST               0 (None)\n\
-                   \x20            24 RETURN_VALUE",
-        },
-        Block::Note {
-            kind: NoteKind::Correction,
-            title: "Four instructions, not three",
-            text: "The tutorial says `counter += 1` is three operations (read, add, write). \
-                   In CPython 3.11 it is four bytecodes — the constant 1 is loaded separately \
-                   — but the point stands: the read and the write are separate instructions, \
-                   with room for another thread in between.",
-        },
-        Block::Note {
-            kind: NoteKind::Correction,
-            title: "On CPython 3.10 and later, the tutorial's program prints 200000",
-            text: "The tutorial says you will likely see less than 200000. We ran its program \
-                   150 times on each version: CPython 3.8 lost updates in 43 runs (29%) and \
-                   3.9 in 38 (25%), but 3.10, 3.11, 3.12 and 3.13 printed exactly 200000 every \
-                   time — even with `sys.setswitchinterval(1e-6)`. Since 3.10 the GIL changes \
-                   hands only at function entry, backward jumps and after calls, and `counter \
-                   += 1` has none of those between `LOAD_GLOBAL` and `STORE_GLOBAL`. That is \
-                   luck, not safety: put any call between the read and the write (`counter = \
-                   counter + one()`) and 3.11 loses updates again (10 of 20 runs); \
-                   free-threaded builds (3.13t) have no GIL at all. The stepper shows the \
-                   instructions as they may interleave whenever a switch can happen between \
-                   them. (Measured on CPython 3.8.18, 3.9.18, 3.10.13, 3.11.7, 3.12.1 and \
-                   3.13.0; see `docs/python-findings.md`.)",
-        },
-        Block::H("The fix: a lock around the read-modify-write"),
-        Block::P(
-            "Switch the lock on. `with lock:` acquires the lock before the increment and \
-             releases it after. A thread that reaches `BEFORE_WITH` while the other thread \
-             holds the lock is blocked (its Step button is disabled and the lane says who it \
-             waits for). The four instructions of each increment now run back to back, and \
-             every schedule ends with 2. The tutorial's locked program printed 200000 in \
-             every run on every version we tried.",
-        ),
-        Block::H("Real threads"),
-        Block::P(
-            "The panel below runs the same race on real threads of your machine: Web Workers \
-             sharing one counter in memory. Racy mode is an atomic load followed by a separate \
-             atomic store — the LOAD_GLOBAL / STORE_GLOBAL pair — so the race is real but has \
-             no undefined behaviour. Mutex mode takes a lock around it; atomic mode uses one \
-             indivisible `fetch_add`. The numbers are measured when you press Run.",
-        ),
-    ],
-    real: Some(RealPanel::Counter),
+    picker: Picker::Switch("Lock"),
+    legacy_lock: Some(("no-lock", "lock")),
+    headline: Some("counter"),
 };
 
 #[cfg(test)]

@@ -1,36 +1,47 @@
-//! "Which interleavings break it?": the exhaustive explorer, run in slices on the main thread.
-//!
-//! Each slice expands a bounded number of states and yields to the browser (a zero-delay
-//! timeout), so the page stays responsive; a new lock setting or leaving the page abandons a
-//! run in progress (a generation counter).
+//! "Which interleavings break it?": the exhaustive explorer for the current variant, run in
+//! time-boxed slices so the page stays responsive, judged by the variant's own rule (what
+//! counts as its bug). A new variant or leaving the page abandons a run in progress (a
+//! generation counter).
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use sim::{ExploreLimits, ExploreReport, ExploreStatus, Explorer, Outcome, OutcomeClass, OutcomeStats, Schedule};
+use sim::{ExploreLimits, ExploreReport, ExploreStatus, Explorer, Schedule};
 use yew::prelude::*;
 
-use crate::lessons;
+use crate::lessons::{self, Exploration, Lesson, Variant, Verdict};
 use crate::web::dom;
 
-/// State expansions per slice: a few milliseconds of work at lesson sizes.
-const SLICE: usize = 2_000;
+/// Milliseconds of exploring per slice before yielding to the browser.
+const SLICE_MS: f64 = 8.0;
+/// States expanded between clock checks.
+const CHUNK: usize = 200;
 
 #[derive(Clone, PartialEq)]
 enum Status {
     Idle,
     Running { states: usize },
-    Done { report: ExploreReport, ms: f64 },
+    Done { report: Rc<ExploreReport>, verdict: Verdict, ms: f64 },
     Failed(String),
 }
 
 #[derive(Properties, PartialEq)]
 pub struct ExplorePanelProps {
     pub lesson: &'static str,
-    pub lock: bool,
+    pub variant: usize,
+    /// Bumped by the page to start an exploration (e.g. "show an interleaving that does this").
+    pub nonce: u32,
     /// Replays a schedule in the lanes.
     pub on_replay: Callback<Schedule>,
+    /// Reports `(variant, shortest bad schedule)` when an exploration finishes.
+    pub on_explored: Callback<(usize, Option<Schedule>)>,
+}
+
+fn lesson_variant(slug: &str, v: usize) -> Option<(&'static Lesson, &'static Variant)> {
+    let l = lessons::by_slug(slug)?;
+    let var = l.variants.get(v)?;
+    Some((l, var))
 }
 
 #[function_component(ExplorePanel)]
@@ -39,28 +50,17 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
     let generation = use_mut_ref(|| 0u32);
     let explorer: Rc<RefCell<Option<Explorer>>> = use_mut_ref(|| None);
 
-    // A new lock setting is a new scenario: forget the old result, stop a run in progress.
-    {
-        let (status, generation) = (status.clone(), generation.clone());
-        use_effect_with(props.lock, move |_| {
-            *generation.borrow_mut() += 1;
-            status.set(Status::Idle);
-            move || *generation.borrow_mut() += 1
-        });
-    }
-
-    let on_explore = {
+    let start = {
         let (status, generation, explorer) = (status.clone(), generation.clone(), explorer.clone());
-        let (slug, lock) = (props.lesson, props.lock);
-        Callback::from(move |_| {
-            let Some(lesson) = lessons::by_slug(slug) else { return };
-            let made = lesson
-                .build(lock)
-                .map_err(|e| e.to_string())
-                .and_then(|scn| Explorer::new(scn, ExploreLimits::default()).map_err(|e| e.to_string()));
+        let (slug, vi, on_explored) = (props.lesson, props.variant, props.on_explored.clone());
+        Rc::new(move || {
+            let Some((_, variant)) = lesson_variant(slug, vi) else { return };
+            let made = variant.build().map_err(|e| e.to_string()).and_then(|scn| {
+                Explorer::new(scn.clone(), ExploreLimits::default()).map(|ex| (scn, ex)).map_err(|e| e.to_string())
+            });
             match made {
                 Err(e) => status.set(Status::Failed(e)),
-                Ok(ex) => {
+                Ok((scn, ex)) => {
                     *explorer.borrow_mut() = Some(ex);
                     let gen = {
                         let mut g = generation.borrow_mut();
@@ -68,32 +68,58 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
                         *g
                     };
                     status.set(Status::Running { states: 0 });
-                    slice(explorer.clone(), status.clone(), generation.clone(), gen, dom::now_ms());
+                    let job = Job { explorer: explorer.clone(), status: status.clone(), generation: generation.clone(), gen, started: dom::now_ms(), variant, vi, scn, on_explored: on_explored.clone() };
+                    slice(job);
                 }
             }
         })
     };
 
-    let var = lessons::by_slug(props.lesson).map(|l| l.headline_var).unwrap_or("counter");
+    // A new variant is a new scenario: forget the old result, stop a run in progress.
+    {
+        let (status, generation) = (status.clone(), generation.clone());
+        use_effect_with(props.variant, move |_| {
+            *generation.borrow_mut() += 1;
+            status.set(Status::Idle);
+            move || *generation.borrow_mut() += 1
+        });
+    }
+    // The page asked for an exploration.
+    {
+        let start = start.clone();
+        use_effect_with(props.nonce, move |n| {
+            if *n > 0 {
+                start();
+            }
+        });
+    }
+
+    let on_explore = {
+        let start = start.clone();
+        Callback::from(move |_| start())
+    };
+    let variant = lesson_variant(props.lesson, props.variant).map(|(_, v)| v);
+    let sampled = variant.is_some_and(|v| matches!(v.exploration, Exploration::Sampled(_)));
     let body = match &*status {
         Status::Idle => html! {
-            <p class="muted">{ if props.lock {
-                "With the lock on, can any order of steps lose an update? Check every one."
-            } else {
-                "How many orders of steps are there, and how many lose an update? Check every one."
-            } }</p>
+            <p class="muted">{"How many orders of steps are there, and how many of them end in this version's bug? The explorer checks every one."}</p>
         },
         Status::Running { states } => html! {
-            <p role="status" aria-live="polite">{format!("Exploring… {states} states so far")}</p>
+            <p role="status">{format!("Exploring… {states} states so far")}</p>
         },
         Status::Failed(e) => html! { <p class="error-text" role="alert">{format!("The explorer could not start: {e}")}</p> },
-        Status::Done { report, ms } => report_view(report, *ms, var, props.lock, props.on_replay.clone()),
+        Status::Done { report, verdict, ms } => {
+            report_view(report, verdict, *ms, props.variant, variant, props.on_replay.clone())
+        }
     };
     let running = matches!(*status, Status::Running { .. });
     html! {
         <section class="card" aria-labelledby="explore-heading">
-            <h3 id="explore-heading">{"Which interleavings break it?"}</h3>
-            <p class="muted">{"The explorer runs every possible order of the threads' steps (deduplicating states it has seen), counts the schedules that reach each outcome and keeps the shortest one, which it can replay for you step by step."}</p>
+            <h2 id="explore-heading" class="card-title">{"Which interleavings break it?"}</h2>
+            <p class="muted">{"The explorer runs every possible order of the threads' steps (merging states it has already seen, and orders of identical threads that differ only by which one went first), counts the schedules that reach each outcome and keeps the shortest one, which it can replay for you step by step."}</p>
+            if sampled {
+                <p class="muted">{"This version has too many states to explore them all in the page; the counts are a lower bound."}</p>
+            }
             <div class="row">
                 <button type="button" class="primary" onclick={on_explore} disabled={running}>
                     { if matches!(*status, Status::Done { .. }) { "Explore again" } else { "Explore every interleaving" } }
@@ -104,26 +130,46 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
     }
 }
 
-fn slice(
+struct Job {
     explorer: Rc<RefCell<Option<Explorer>>>,
     status: UseStateHandle<Status>,
     generation: Rc<RefCell<u32>>,
     gen: u32,
     started: f64,
-) {
+    variant: &'static Variant,
+    vi: usize,
+    scn: std::sync::Arc<sim::Scenario>,
+    on_explored: Callback<(usize, Option<Schedule>)>,
+}
+
+/// One time-boxed slice, then a zero-delay timeout for the next: the page stays responsive.
+fn slice(job: Job) {
     Timeout::new(0, move || {
-        if *generation.borrow() != gen {
+        if *job.generation.borrow() != job.gen {
             return;
         }
-        let step = explorer.borrow_mut().as_mut().map(|e| e.run(SLICE));
-        match step {
+        let t0 = dom::now_ms();
+        let mut last = None;
+        while dom::now_ms() - t0 < SLICE_MS {
+            let step = job.explorer.borrow_mut().as_mut().map(|e| e.run(CHUNK));
+            match step {
+                Some(ExploreStatus::Running { .. }) => last = step,
+                other => {
+                    last = other;
+                    break;
+                }
+            }
+        }
+        match last {
             Some(ExploreStatus::Running { states, .. }) => {
-                status.set(Status::Running { states });
-                slice(explorer, status, generation, gen, started);
+                job.status.set(Status::Running { states });
+                slice(job);
             }
             Some(ExploreStatus::Done(report)) => {
-                *explorer.borrow_mut() = None;
-                status.set(Status::Done { report, ms: dom::now_ms() - started });
+                *job.explorer.borrow_mut() = None;
+                let verdict = lessons::verdict(job.variant, &job.scn, &report);
+                job.on_explored.emit((job.vi, verdict.shortest_bad.clone()));
+                job.status.set(Status::Done { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started });
             }
             None => {}
         }
@@ -131,63 +177,61 @@ fn slice(
     .forget();
 }
 
-fn report_view(r: &ExploreReport, ms: f64, var: &str, lock: bool, on_replay: Callback<Schedule>) -> Html {
-    let total = r.schedules;
-    let bad = r.bad_schedules;
-    let shortest_bad = r.bad().min_by_key(|o| o.shortest.len()).map(|o| o.shortest.clone());
-    let headline = if bad == 0 {
-        format!("0 of {total} interleavings lose an update.")
+/// A count for people: exact below a trillion, else in powers of ten.
+fn count(n: u128) -> String {
+    if n == u128::MAX {
+        return "more than 3.4 × 10³⁸".to_string();
+    }
+    if n < 1_000_000_000_000 {
+        return super::widgets::group(n as u64);
+    }
+    let f = n as f64;
+    let e = f.log10().floor() as i32;
+    format!("{:.1} × 10^{e}", f / 10f64.powi(e))
+}
+
+fn report_view(r: &ExploreReport, v: &Verdict, ms: f64, vi: usize, variant: Option<&'static Variant>, on_replay: Callback<Schedule>) -> Html {
+    let headline = if v.bad == 0 {
+        format!("0 of {} interleavings end in the bug.", count(v.total))
     } else {
-        format!("{total} interleavings, {bad} lose an update.")
+        format!("{} interleavings, {} of them end in the bug.", count(v.total), count(v.bad))
     };
+    let scn = variant.and_then(|var| var.build().ok());
     html! {
-        <div data-testid="explore-result" data-lock={if lock { "on" } else { "off" }} data-total={total.to_string()} data-bad={bad.to_string()}
+        <div data-testid="explore-result" data-variant={variant.map(|x| x.slug).unwrap_or_default()} data-variant-index={vi.to_string()}
+            data-total={v.total.to_string()} data-bad={v.bad.to_string()}
             data-states={r.states.to_string()} data-truncated={r.truncated.to_string()}>
-            <p class={classes!("outcome", if bad == 0 { "good" } else { "bad" })}>
-                {headline}
-                <p>{format!("{} distinct states, explored in {ms:.0} ms{}.", r.states, if r.truncated { " (stopped at the explorer's limits: the counts are a lower bound)" } else { "" })}</p>
-            </p>
-            if let Some(s) = shortest_bad {
+            <div class={classes!("outcome", if v.bad == 0 { "good" } else { "bad" })}>
+                <p class="outcome-title">{headline}</p>
+                <p>{format!("{} distinct states, explored in {ms:.0} ms{}.", super::widgets::group(r.states as u64), if r.truncated { " (stopped at the explorer's limits: the counts are a lower bound)" } else { "" })}</p>
+            </div>
+            if let Some(s) = v.shortest_bad.clone() {
                 <button type="button" class="primary" onclick={{ let on_replay = on_replay.clone(); let s = s.clone(); Callback::from(move |_| on_replay.emit(s.clone())) }}>
                     {format!("Show me the shortest ({} steps)", s.len())}
                 </button>
             }
-            <table class="muted" style="margin-top:.6rem">
+            <table class="outcomes">
                 <caption class="sr-only">{"Outcomes"}</caption>
-                <thead><tr><th scope="col">{"outcome"}</th><th scope="col">{"schedules"}</th><th scope="col">{"shortest"}</th><th></th></tr></thead>
+                <thead><tr><th scope="col">{"outcome"}</th><th scope="col">{"schedules"}</th><th scope="col">{"shortest"}</th><th scope="col"><span class="sr-only">{"replay"}</span></th></tr></thead>
                 <tbody>
                 { for r.outcomes.iter().map(|o| {
-                    let label = outcome_label(o, var);
+                    let kind = scn.as_ref().map(|s| sim::class_kind(s, &o.class)).unwrap_or_default();
+                    let bug = variant.is_some_and(|x| x.is_bug(&kind));
+                    let label = format!("{kind}: {}", o.class);
                     let s = o.shortest.clone();
                     let on_replay = on_replay.clone();
                     html! {
-                        <tr>
-                            <td>{label}</td>
-                            <td>{o.schedules.to_string()}</td>
+                        <tr class={classes!(bug.then_some("bug"))}>
+                            <td><span class={classes!("tag", bug.then_some("bad"))}>{kind.clone()}</span>{" "}{o.class.to_string()}</td>
+                            <td>{count(o.schedules)}</td>
                             <td>{format!("{} steps", o.shortest.len())}</td>
                             <td><button type="button" onclick={Callback::from(move |_| on_replay.emit(s.clone()))}
-                                aria-label={format!("Replay a shortest schedule ending: {}", outcome_label(o, var))}>{"Replay"}</button></td>
+                                aria-label={format!("Replay a shortest schedule ending: {label}")}>{"Replay"}</button></td>
                         </tr>
                     }
                 }) }
                 </tbody>
             </table>
         </div>
-    }
-}
-
-fn outcome_label(o: &OutcomeStats, var: &str) -> String {
-    match (&o.class, &o.example) {
-        (OutcomeClass::Finished { vars }, _) => match vars.iter().find(|(n, _)| n == var) {
-            Some((_, v)) => format!("{var} = {v} (correct)"),
-            None => o.class.to_string(),
-        },
-        (OutcomeClass::Violated { .. }, Some(Outcome::Violated { vars, .. })) => {
-            match vars.iter().find(|(n, _)| n == var) {
-                Some((_, v)) => format!("{var} = {v}: lost update"),
-                None => "lost update".to_string(),
-            }
-        }
-        (other, _) => other.to_string(),
     }
 }

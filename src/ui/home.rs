@@ -1,11 +1,19 @@
-//! The lesson list.
+//! The course map: the lessons in the tutorial's order, grouped by the tutorial's parts, and
+//! the lab.
 
 use yew::prelude::*;
 
-use crate::lessons;
+use crate::lessons::{self, Lesson, Part};
 
 #[function_component(Home)]
 pub fn home() -> Html {
+    let mut parts: Vec<(Part, Vec<&'static Lesson>)> = Vec::new();
+    for l in lessons::all() {
+        match parts.last_mut() {
+            Some((p, ls)) if *p == l.part => ls.push(l),
+            _ => parts.push((l.part, vec![l])),
+        }
+    }
     html! {
         <>
             <section class="hero">
@@ -15,25 +23,37 @@ pub fn home() -> Html {
                     {"Each lesson runs the Python from the tutorial two ways: stepped, one CPython bytecode at a time, where you decide which thread moves next and can search every interleaving; and for real, on Web Worker threads sharing memory, where the numbers are measured on your machine the moment you press Run."}
                 </p>
             </section>
-            <h2 id="lessons-heading">{"Lessons"}</h2>
-            <ol class="lesson-list" aria-labelledby="lessons-heading">
-                { for lessons::all().iter().enumerate().map(|(i, l)| html! {
+            { for parts.iter().map(|(part, ls)| {
+                let id = format!("part-{}", part.title().to_lowercase().replace(' ', "-"));
+                html! {
+                    <section class="part" aria-labelledby={id.clone()}>
+                        <h2 id={id.clone()}>{part.title()}</h2>
+                        <ol class="lesson-list" aria-labelledby={id}>
+                            { for ls.iter().map(|l| html! {
+                                <li>
+                                    <a class="card" href={format!("#/lesson/{}", l.slug)} data-testid="lesson-link" data-lesson={l.slug}>
+                                        <span class="num">{format!("lesson {}", l.number())}</span>
+                                        <h3>{l.title()}</h3>
+                                        <p>{super::markup::raw(l.text().summary)}</p>
+                                    </a>
+                                </li>
+                            }) }
+                        </ol>
+                    </section>
+                }
+            }) }
+            <section class="part" aria-labelledby="part-lab">
+                <h2 id="part-lab">{"The lab"}</h2>
+                <ol class="lesson-list" aria-labelledby="part-lab">
                     <li>
-                        <a class="card" href={format!("#/lesson/{}", l.slug)}>
-                            <span class="num">{format!("lesson {}", i + 1)}</span>
-                            <h3>{l.title}</h3>
-                            <p>{super::markup::inline(l.summary)}</p>
+                        <a class="card" href="#/lab">
+                            <span class="num">{format!("lab · {} experiments", lab::SLUGS.len())}</span>
+                            <h3>{"The real-threads lab"}</h3>
+                            <p>{"Counters, locks, semaphores, reader-writer locks, deadlocks, caches, queues and singletons, measured on real threads with outcome histograms."}</p>
                         </a>
                     </li>
-                }) }
-                <li>
-                    <a class="card" href="#/lab">
-                        <span class="num">{format!("lab · {} experiments", lab::SLUGS.len())}</span>
-                        <h3>{"The real-threads lab"}</h3>
-                        <p>{"Counters, locks, semaphores, reader-writer locks, deadlocks, caches, queues and singletons, measured on real threads with outcome histograms."}</p>
-                    </a>
-                </li>
-            </ol>
+                </ol>
+            </section>
         </>
     }
 }

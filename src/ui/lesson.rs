@@ -1,22 +1,24 @@
-//! The lesson page: prose, the stepper (code, thread lanes, shared state), the explorer and the
-//! real-threads panel.
+//! The lesson page: prose, the variant picker, the stepper (code, thread lanes, state panel),
+//! the timeline, the wait-for graph, the explained outcome, the explorer and the real-threads
+//! panel — the same page for every lesson, drawn from the lesson's content and the scenario.
 //!
 //! One reducer wraps [`crate::stepper::Stepper`]; effects here drive Play (a timer), keep the
-//! URL in step with the schedule, and listen to the keyboard.
+//! URL in step with variant and schedule, and listen to the keyboard.
 
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::timers::callback::Interval;
-use sim::{Machine, Outcome, ThreadId, ThreadStatus, Value};
+use sim::{Schedule, ThreadId};
 use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
+use super::experiment::ExperimentCard;
 use super::explore::ExplorePanel;
 use super::markup;
-use super::real::RealCounter;
+use super::{graph, outcome, stage, state_panel, timeline};
 use super::widgets::{NumberField, Switch};
-use crate::lessons::{self, Lesson, RealPanel};
+use crate::lessons::{self, Lesson, Picker};
 use crate::route::{LessonQuery, Route};
 use crate::stepper::{Mode, Stepper};
 use crate::web::dom;
@@ -30,11 +32,17 @@ const MAX_TURN: u64 = 20;
 const SPEEDS: [(&str, u32); 4] = [("Slow", 1200), ("Normal", 600), ("Fast", 250), ("Very fast", 80)];
 
 #[derive(Clone)]
-struct PageState {
-    stepper: Stepper,
+pub(super) struct PageState {
+    pub(super) stepper: Stepper,
     speed_ms: u32,
     /// Bumped on every step, so the shared value can flash.
-    tick: u64,
+    pub(super) tick: u64,
+    /// Per variant: the explorer's shortest bad schedule, once it has run (`Some(None)`: none).
+    shortest_bad: Vec<Option<Option<Schedule>>>,
+    /// The learner asked for "an interleaving that does this" before the explorer had run.
+    want_bad: bool,
+    /// Bumped to ask the explorer panel to run.
+    explore_nonce: u32,
 }
 
 /// What the learner (or a timer) does on the lesson page.
@@ -43,15 +51,19 @@ pub enum Action {
     Undo,
     UndoTo(usize),
     Reset,
-    SetLock(bool),
-    ToggleLock,
+    SetVariant(usize),
+    ToggleSwitch,
     SetMode(Mode),
     Play,
     Pause,
     Tick,
     SetSpeed(u32),
-    Replay(sim::Schedule),
+    Replay(Schedule),
     Load(LessonQuery),
+    /// The explorer finished for variant `.0`; `.1` is its shortest bad schedule.
+    Explored(usize, Option<Schedule>),
+    /// Replay an interleaving that ends in the variant's bug (exploring first if needed).
+    ShowBad,
 }
 
 impl Reducible for PageState {
@@ -72,13 +84,16 @@ impl Reducible for PageState {
                 st.undo_to(n);
             }
             Action::Reset => st.reset(),
-            Action::SetLock(on) => {
+            Action::SetVariant(i) => {
                 // The lesson's scenarios are linted by tests; an error here would be a bug.
-                let _ = st.set_lock(on);
+                let _ = st.set_variant(i);
+                s.want_bad = false;
             }
-            Action::ToggleLock => {
-                let on = !st.lock();
-                let _ = st.set_lock(on);
+            Action::ToggleSwitch => {
+                if matches!(st.lesson().picker, Picker::Switch(_)) {
+                    let i = 1 - st.variant_index().min(1);
+                    let _ = st.set_variant(i);
+                }
             }
             Action::SetMode(m) => st.set_mode(m),
             Action::Play => st.set_playing(true),
@@ -93,6 +108,28 @@ impl Reducible for PageState {
             Action::Load(q) => {
                 if let Ok(fresh) = Stepper::from_query(st.lesson(), &q) {
                     *st = fresh;
+                }
+            }
+            Action::Explored(v, shortest) => {
+                if let Some(slot) = s.shortest_bad.get_mut(v) {
+                    *slot = Some(shortest.clone());
+                }
+                if s.want_bad && v == s.stepper.variant_index() {
+                    s.want_bad = false;
+                    if let Some(sched) = shortest {
+                        s.stepper.start_replay(sched);
+                    }
+                }
+            }
+            Action::ShowBad => {
+                let v = st.variant_index();
+                match s.shortest_bad.get(v).cloned().flatten() {
+                    Some(Some(sched)) => st.start_replay(sched),
+                    Some(None) => {}
+                    None => {
+                        s.want_bad = true;
+                        s.explore_nonce += 1;
+                    }
                 }
             }
         }
@@ -142,7 +179,14 @@ pub struct LessonViewProps {
 fn lesson_view(props: &LessonViewProps) -> Html {
     let initial = props.initial.0.clone();
     let lesson: &'static Lesson = initial.lesson();
-    let state = use_reducer(move || PageState { stepper: (*initial).clone(), speed_ms: SPEEDS[1].1, tick: 0 });
+    let state = use_reducer(move || PageState {
+        stepper: (*initial).clone(),
+        speed_ms: SPEEDS[1].1,
+        tick: 0,
+        shortest_bad: vec![None; lesson.variants.len()],
+        want_bad: false,
+        explore_nonce: 0,
+    });
 
     // A link edited by hand (hashchange with new query) reloads the state.
     {
@@ -154,7 +198,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             }
         });
     }
-    // Keep the URL in step with lock + schedule (replaceState: no history spam, no hashchange).
+    // Keep the URL in step with variant + schedule (replaceState: no history spam, no hashchange).
     {
         let q = state.stepper.query();
         let slug = lesson.slug;
@@ -173,11 +217,12 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             move || drop(timer)
         });
     }
-    // Keyboard: 1–8 step a thread, U undo, R reset, L lock, P play/pause.
+    // Keyboard: 1–9 and 0 step T1–T10, U undo, R reset, P play/pause, L the lesson's switch.
     {
         let state = state.clone();
         let threads = state.stepper.machine().thread_count();
-        use_effect_with(threads, move |&threads| {
+        let playing = state.stepper.playing();
+        use_effect_with((threads, playing), move |&(threads, playing)| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
                     let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
@@ -187,13 +232,14 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                     let key = e.key();
                     let action = match key.as_str() {
                         k if k.len() == 1 && k.as_bytes()[0].is_ascii_digit() => {
-                            let n = usize::from(k.as_bytes()[0] - b'0');
-                            (1..=threads).contains(&n).then(|| Action::Step(ThreadId((n - 1) as u8)))
+                            let d = usize::from(k.as_bytes()[0] - b'0');
+                            let n = if d == 0 { 10 } else { d };
+                            (n <= threads).then(|| Action::Step(ThreadId((n - 1) as u8)))
                         }
                         "u" | "U" => Some(Action::Undo),
                         "r" | "R" => Some(Action::Reset),
-                        "l" | "L" => Some(Action::ToggleLock),
-                        "p" | "P" => Some(if state.stepper.playing() { Action::Pause } else { Action::Play }),
+                        "l" | "L" => Some(Action::ToggleSwitch),
+                        "p" | "P" => Some(if playing { Action::Pause } else { Action::Play }),
                         _ => None,
                     };
                     if let Some(a) = action {
@@ -207,47 +253,99 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     }
 
     let st = &state.stepper;
+    let variant = st.variant();
+    let vi = st.variant_index();
     let m = st.machine();
-    let lock = st.lock();
     let dispatch = |a: fn() -> Action| {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(a()))
     };
-    let on_set_lock = {
-        let state = state.clone();
-        Callback::from(move |on: bool| state.dispatch(Action::SetLock(on)))
-    };
     let on_replay = {
         let state = state.clone();
-        Callback::from(move |s: sim::Schedule| state.dispatch(Action::Replay(s)))
+        Callback::from(move |s: Schedule| {
+            scroll_to("stage");
+            state.dispatch(Action::Replay(s))
+        })
     };
-    let threads = m.thread_count();
+    let on_explored = {
+        let state = state.clone();
+        Callback::from(move |(v, s): (usize, Option<Schedule>)| state.dispatch(Action::Explored(v, s)))
+    };
+    let on_rewind = {
+        let state = state.clone();
+        Callback::from(move |n: usize| state.dispatch(Action::UndoTo(n)))
+    };
+    let show_bad = (variant.expect == lessons::Expect::Bad).then(|| {
+        let state = state.clone();
+        (
+            AttrValue::from("Show an interleaving that does this"),
+            Callback::from(move |()| {
+                scroll_to("stage");
+                state.dispatch(Action::ShowBad)
+            }),
+        )
+    });
+    let variants_attr = lesson.variants.iter().map(|v| v.slug).collect::<Vec<_>>().join(",");
+    let real_req = variant.real.and_then(|r| r.request().ok());
+    let number = lesson.number();
+    let neighbours = (
+        number.checked_sub(2).and_then(|i| lessons::all().get(i)),
+        lessons::all().get(number),
+    );
 
     html! {
-        <article class="lesson" aria-labelledby="lesson-title">
-            <p class="eyebrow">{format!("Lesson {}", lessons::all().iter().position(|l| l.id == lesson.id).map_or(1, |i| i + 1))}</p>
-            <h1 id="lesson-title">{lesson.title}</h1>
-            <div class="prose">{markup::blocks(lesson.intro)}</div>
-            <div class="callout goal" aria-live="polite">
-                <p>{markup::inline(if lock { lesson.goal.locked } else { lesson.goal.unlocked })}</p>
+        <article class="lesson" aria-labelledby="lesson-title" data-testid="lesson" data-lesson={lesson.slug}
+            data-variants={variants_attr} data-variant={variant.slug} data-expect={variant.expect.slug()}>
+            <p class="eyebrow">{format!("Lesson {number} · {}", lesson.part.title())}</p>
+            <h1 id="lesson-title">{lesson.title()}</h1>
+            <div class="prose">{lesson.fragment("intro").map(markup::raw).unwrap_or_default()}</div>
+            {variant_picker(&state)}
+            <div class="callout goal" data-testid="goal">
+                {lesson.goal(variant).map(markup::raw).unwrap_or_default()}
             </div>
             if let Some(n) = st.notice() {
                 <div class="callout warn" role="status" data-testid="notice"><p>{n.to_string()}</p></div>
             }
-            {toolbar(&state, on_set_lock.clone(), dispatch)}
-            <div class="stage" style={format!("--lanes: {threads}")}>
-                {code_card(lesson, st)}
-                { for (0..threads).map(|i| lane(&state, ThreadId(i as u8))) }
-                {state_card(lesson, &state)}
+            {toolbar(&state, dispatch)}
+            <div id="stage" class={classes!("stage", (m.thread_count() > 4).then_some("many"))} style={format!("--lanes: {}", m.thread_count().min(4))}>
+                {stage::code_card(variant.code, m)}
+                <div class="lanes" role="group" aria-label="Threads">
+                    { for m.thread_ids().map(|t| stage::lane(&state, t)) }
+                </div>
+                {state_panel::state_panel(lesson, &state)}
+            </div>
+            {outcome::outcome_box(st.run(), variant, &on_rewind)}
+            <div class="viz-grid">
+                {timeline::timeline(st.run(), &on_rewind)}
+                {graph::wait_for_graph(m)}
             </div>
             <div class="panel-grid">
-                <ExplorePanel lesson={lesson.slug} lock={lock} on_replay={on_replay} />
-                if lesson.real == Some(RealPanel::Counter) {
-                    <RealCounter lock_on={lock} on_set_lock={on_set_lock} />
+                <ExplorePanel lesson={lesson.slug} variant={vi} nonce={state.explore_nonce}
+                    on_replay={on_replay} on_explored={on_explored} />
+                if let Some(req) = real_req {
+                    <ExperimentCard req={req} level={3} on_went_wrong={show_bad}
+                        intro={html! { <p class="muted">{"The same program's experiment on real threads of this machine: Web Workers sharing memory. Every figure is measured when you press Run."}</p> }} />
                 }
             </div>
-            <div class="prose">{markup::blocks(lesson.body)}</div>
+            <div class="prose">{lesson.fragment("body").map(markup::raw).unwrap_or_default()}</div>
+            <nav class="lesson-nav" aria-label="Lessons">
+                if let Some(p) = neighbours.0 {
+                    <a href={format!("#/lesson/{}", p.slug)} rel="prev">{format!("← Lesson {}: {}", p.number(), p.title())}</a>
+                }
+                <span class="spacer"></span>
+                if let Some(n) = neighbours.1 {
+                    <a href={format!("#/lesson/{}", n.slug)} rel="next">{format!("Lesson {}: {} →", n.number(), n.title())}</a>
+                } else {
+                    <a href="#/lab">{"The lab →"}</a>
+                }
+            </nav>
         </article>
+    }
+}
+
+fn scroll_to(id: &str) {
+    if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+        el.scroll_into_view();
     }
 }
 
@@ -258,13 +356,43 @@ fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
         .unwrap_or(false)
 }
 
-fn toolbar(
-    state: &UseReducerHandle<PageState>,
-    on_set_lock: Callback<bool>,
-    dispatch: impl Fn(fn() -> Action) -> Callback<MouseEvent>,
-) -> Html {
+/// A switch for a two-variant lesson whose second variant adds something, else a radio group.
+fn variant_picker(state: &UseReducerHandle<PageState>) -> Html {
     let st = &state.stepper;
-    let lock = st.lock();
+    let lesson = st.lesson();
+    let vi = st.variant_index();
+    match lesson.picker {
+        Picker::Switch(label) => {
+            let state = state.clone();
+            html! {
+                <div class="variant-picker" data-testid="variant-picker">
+                    <Switch label={label} checked={vi == 1} on_text={lesson.variant(1).label} off_text={lesson.variant(0).label}
+                        on_toggle={Callback::from(move |_| state.dispatch(Action::ToggleSwitch))} />
+                </div>
+            }
+        }
+        Picker::Choice(label) => html! {
+            <div class="variant-picker" data-testid="variant-picker">
+                <div class="row segmented" role="radiogroup" aria-label={label}>
+                    { for lesson.variants.iter().enumerate().map(|(i, v)| {
+                        let state = state.clone();
+                        let checked = i == vi;
+                        html! {
+                            <label class={classes!("seg", checked.then_some("checked"))}>
+                                <input type="radio" name="variant" value={v.slug} checked={checked}
+                                    onchange={Callback::from(move |_: Event| state.dispatch(Action::SetVariant(i)))} />
+                                {v.label}
+                            </label>
+                        }
+                    }) }
+                </div>
+            </div>
+        },
+    }
+}
+
+fn toolbar(state: &UseReducerHandle<PageState>, dispatch: impl Fn(fn() -> Action) -> Callback<MouseEvent>) -> Html {
+    let st = &state.stepper;
     let on_mode = {
         let state = state.clone();
         let seed = match st.mode() { Mode::Random { seed } => seed, _ => 42 };
@@ -307,13 +435,11 @@ fn toolbar(
         _ => html! {},
     };
     let playing = st.playing();
+    let threads = st.machine().thread_count();
+    let keys = if threads >= 10 { "1…9 0".to_string() } else if threads > 1 { format!("1…{threads}") } else { "1".to_string() };
+    let has_switch = matches!(st.lesson().picker, Picker::Switch(_));
     html! {
         <div class="toolbar" role="toolbar" aria-label="Stepper controls">
-            <div class="group">
-                <Switch label="Lock" checked={lock} on_text="on" off_text="off"
-                    on_toggle={Callback::from(move |_| on_set_lock.emit(!lock))} />
-            </div>
-            <span class="sep" aria-hidden="true"></span>
             <div class="group">
                 <label class="field">{"Scheduler"}
                     <select onchange={on_mode} aria-label="Scheduler">
@@ -344,217 +470,9 @@ fn toolbar(
                 <button type="button" onclick={dispatch(|| Action::Reset)} disabled={st.run().is_empty()} aria-keyshortcuts="r">{"⟲ Reset"}</button>
             </div>
             <span class="spacer"></span>
-            <span class="kbd-help">{"Keys: "}<kbd>{"1"}</kbd>{" "}<kbd>{"2"}</kbd>{" step · "}<kbd>{"U"}</kbd>{" undo · "}<kbd>{"R"}</kbd>{" reset · "}<kbd>{"L"}</kbd>{" lock · "}<kbd>{"P"}</kbd>{" play"}</span>
+            <span class="kbd-help">{"Keys: "}<kbd>{keys}</kbd>{" step · "}<kbd>{"U"}</kbd>{" undo · "}<kbd>{"R"}</kbd>{" reset · "}
+                if has_switch { <kbd>{"L"}</kbd>{" switch · "} }
+                <kbd>{"P"}</kbd>{" play"}</span>
         </div>
-    }
-}
-
-fn code_card(lesson: &Lesson, st: &Stepper) -> Html {
-    let m = st.machine();
-    let code = lesson.code(st.lock());
-    let hot: Vec<(usize, ThreadId)> = m
-        .thread_ids()
-        .filter_map(|t| m.current_op(t).map(|op| (usize::from(op.line), t)))
-        .collect();
-    html! {
-        <section class="card code-card" aria-labelledby="code-heading">
-            <h3 id="code-heading">{"Python"}</h3>
-            <div class="code" role="list">
-                { for code.lines().enumerate().map(|(i, src)| {
-                    let n = i + 1;
-                    let here: Vec<ThreadId> = hot.iter().filter(|(l, _)| *l == n).map(|(_, t)| *t).collect();
-                    let class = match here.as_slice() {
-                        [] => None,
-                        [t] => Some(format!("hot-t{}", t.0 + 1)),
-                        _ => Some("hot-both".to_string()),
-                    };
-                    let label = if here.is_empty() { format!("line {n}: {src}") } else {
-                        format!("line {n}: {src} — current line of {}", here.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" and "))
-                    };
-                    html! {
-                        <div class={classes!("ln", class)} role="listitem" aria-label={label}>
-                            <span class="no" aria-hidden="true">{n}</span>
-                            <span class="marks" aria-hidden="true">{ for here.iter().map(|t| html! { <span class={format!("pill t{}", t.0 + 1)}>{t.to_string()}</span> }) }</span>
-                            <span class="src" aria-hidden="true">{src}</span>
-                        </div>
-                    }
-                }) }
-            </div>
-        </section>
-    }
-}
-
-fn lane(state: &UseReducerHandle<PageState>, t: ThreadId) -> Html {
-    let st = &state.stepper;
-    let m = st.machine();
-    let Some(decl) = m.scenario().thread(t) else { return html! {} };
-    let pc = m.pc(t).unwrap_or(usize::MAX);
-    let status = m.status(t);
-    let cls = format!("t{}", t.0 + 1);
-    let (status_text, status_class) = match &status {
-        Some(ThreadStatus::Runnable) => (
-            m.current_op(t).map(|op| format!("next: {}", op.text)).unwrap_or_default(),
-            "",
-        ),
-        Some(ThreadStatus::Blocked(r)) => (r.to_string(), "blocked"),
-        Some(ThreadStatus::Finished) => ("finished".to_string(), "done"),
-        None => (String::new(), ""),
-    };
-    let blocked = matches!(status, Some(ThreadStatus::Blocked(_)));
-    let can = m.can_step(t) && !m.is_over();
-    let onclick = {
-        let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::Step(t)))
-    };
-    let key = if t.0 < 9 { (t.0 + 1).to_string() } else { String::new() };
-    let regs = m.regs(t);
-    html! {
-        <section class={classes!("card", "lane", cls.clone())} style={format!("--col: {}", t.0 + 2)} aria-label={format!("Thread {t} ({})", decl.name)} data-testid={format!("lane-{}", t.0 + 1)}>
-            <div class="lane-head">
-                <h3><span class={classes!("pill", cls.clone())}>{t.to_string()}</span>{decl.name.clone()}</h3>
-            </div>
-            <div class={classes!("lane-status", status_class)} data-testid={format!("status-{}", t.0 + 1)} aria-live="polite">{status_text.clone()}</div>
-            <ol class="ops" aria-label={format!("{t} instructions")}>
-                { for decl.program.iter().enumerate().map(|(i, op)| {
-                    let current = i == pc;
-                    let sync = matches!(op.kind, sim::OpKind::Acquire { .. } | sim::OpKind::Release { .. });
-                    html! {
-                        <li class={classes!(current.then_some("current"), (i < pc && pc != usize::MAX).then_some("done"), (pc == usize::MAX).then_some("done"), sync.then_some("sync"), (current && blocked).then_some("blocked"))}
-                            aria-current={current.then_some("step")}>
-                            <span class="idx" aria-hidden="true">{op.line}</span>
-                            <span class="arrow" aria-hidden="true">{ if current { "▶" } else { "" } }</span>
-                            <span class="txt">{op.text.clone()}</span>
-                        </li>
-                    }
-                }) }
-            </ol>
-            <div class="regs" aria-label={format!("{t}'s private values")}>
-                { for decl.regs.iter().zip(regs.iter()).map(|(name, v)| html! {
-                    <span class="reg" data-testid={format!("reg-{}-{}", t.0 + 1, name)}>{format!("{name} = ")}<b>{reg_text(v)}</b></span>
-                }) }
-            </div>
-            <button type="button" class={classes!("step-btn", cls)} onclick={onclick} disabled={!can}
-                aria-keyshortcuts={key.clone()} aria-label={format!("Step {t}")}
-                title={if blocked { format!("{t} is {status_text}") } else { format!("Run {t}'s next instruction") }}>
-                {format!("Step {t} ")}<kbd aria-hidden="true">{key}</kbd>
-            </button>
-        </section>
-    }
-}
-
-fn reg_text(v: &Value) -> String {
-    match v {
-        // An empty stack slot: nothing read yet.
-        Value::None => "—".to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn state_card(lesson: &Lesson, state: &UseReducerHandle<PageState>) -> Html {
-    let st = &state.stepper;
-    let tick = state.tick;
-    let m = st.machine();
-    let scn = m.scenario();
-    let headline = st.headline();
-    let locks: Vec<Html> = (0..scn.locks.len())
-        .filter_map(|i| {
-            let id = sim::LockId(i as u16);
-            let v = m.lock_view(id)?;
-            let name = scn.lock_name(id).to_string();
-            let badge = match v.owner {
-                Some(o) => html! { <span class={classes!("badge", "held", format!("t{}", o.0 + 1))} data-testid="lock-badge" data-owner={o.to_string()}>{format!("🔒 held by {o}")}</span> },
-                None => html! { <span class="badge free" data-testid="lock-badge" data-owner="">{"🔓 free"}</span> },
-            };
-            let waiters = if v.waiters.is_empty() { String::new() } else {
-                format!("waiting: {}", v.waiters.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))
-            };
-            Some(html! {
-                <>
-                    <dt>{format!("{name} (Lock)")}</dt>
-                    <dd>{badge}{" "}<span class="muted">{waiters}</span></dd>
-                </>
-            })
-        })
-        .collect();
-    let other_vars: Vec<(String, Value)> =
-        m.vars().into_iter().filter(|(n, _)| n != lesson.headline_var).collect();
-    let events = st.run().events();
-    let outcome = m.outcome().cloned();
-    html! {
-        <section class="card state-card" aria-labelledby="shared-heading">
-            <h3 id="shared-heading">{"Shared state"}</h3>
-            <dl>
-                <dt>{lesson.headline_var}</dt>
-                <dd><span key={tick.to_string()} class={classes!("big-value", (tick > 0).then_some("flash"))} data-testid="shared-counter" aria-live="polite">{headline}</span></dd>
-                <dt>{"expected"}</dt>
-                <dd class="muted">{format!("{} when both threads finish", lesson.expected)}</dd>
-                { for other_vars.iter().map(|(n, v)| html! { <><dt>{n.clone()}</dt><dd><code>{v.to_string()}</code></dd></> }) }
-                if locks.is_empty() {
-                    <dt>{"lock"}</dt><dd><span class="badge off">{"none — the lock is off"}</span></dd>
-                } else {
-                    { for locks }
-                }
-                <dt>{"steps"}</dt>
-                <dd><code data-testid="step-count">{st.run().len()}</code>
-                    if let Some(n) = st.replaying() { <span class="muted">{format!(" replaying {} of {n}", st.run().len())}</span> }
-                </dd>
-            </dl>
-            {outcome_view(lesson, m, outcome.as_ref())}
-            <h3 style="margin-top:.9rem">{"What happened"}</h3>
-            if events.is_empty() {
-                <p class="muted">{"Nothing yet. Step a thread."}</p>
-            } else {
-                <ol class="log" reversed=true aria-label="Event log">
-                    { for events.iter().enumerate().rev().take(40).map(|(i, e)| {
-                        let rewind = {
-                            let state = state.clone();
-                            Callback::from(move |_| state.dispatch(Action::UndoTo(i)))
-                        };
-                        html! {
-                            <li>
-                                <span class="n">{i + 1}</span>
-                                <span class={format!("pill t{}", e.thread.0 + 1)}>{e.thread.to_string()}</span>
-                                <span class="ev">{e.to_string().trim_start_matches(&format!("{} ", e.thread)).to_string()}</span>
-                                <button type="button" class="rewind" onclick={rewind}
-                                    aria-label={format!("Rewind to before step {}", i + 1)} title="Rewind to before this step">{"⤺"}</button>
-                            </li>
-                        }
-                    }) }
-                </ol>
-            }
-        </section>
-    }
-}
-
-fn outcome_view(lesson: &Lesson, m: &Machine, outcome: Option<&Outcome>) -> Html {
-    let Some(o) = outcome else { return html! {} };
-    let value = m.var_by_name(lesson.headline_var).map(|v| v.to_string()).unwrap_or_default();
-    match o {
-        Outcome::Violated { message, .. } => html! {
-            <div class="outcome bad" role="alert" data-testid="outcome" data-kind="violated">
-                {format!("Lost update! {} = {value}, expected {}.", lesson.headline_var, lesson.expected)}
-                <p>{message.clone()}</p>
-                <p>{"Undo a few steps and try another order, or switch the lock on."}</p>
-            </div>
-        },
-        Outcome::Finished { .. } => html! {
-            <div class="outcome good" role="status" data-testid="outcome" data-kind="finished">
-                {format!("Both increments landed: {} = {value}.", lesson.headline_var)}
-                <p>{ if m.scenario().locks.is_empty() {
-                    "This order was lucky: the loads did not overlap. Reset and try to make them overlap."
-                } else {
-                    "The lock kept each read-modify-write whole. Try any other order: the explorer below checks them all."
-                } }</p>
-            </div>
-        },
-        Outcome::Deadlock { .. } => html! {
-            <div class="outcome bad" role="alert" data-testid="outcome" data-kind="deadlock">{format!("Deadlock: {o}")}</div>
-        },
-        Outcome::Misuse { .. } => html! {
-            <div class="outcome bad" role="alert" data-testid="outcome" data-kind="misuse">{o.to_string()}</div>
-        },
-        Outcome::StepLimit { .. } => html! {
-            <div class="outcome bad" role="alert" data-testid="outcome" data-kind="step-limit">{o.to_string()}</div>
-        },
     }
 }

@@ -1,15 +1,22 @@
 //! Yew UI: draws state and dispatches actions; effects (timers, pool, URL) live in hooks.
 //!
 //! `App` owns the route (from `location.hash`) and the worker-pool status, shared through a
-//! context. Pages: `home`, `lesson` (stepper, explorer, real-threads panel) and `lab`.
+//! context. Pages: `home` (the course map), `lesson` (one page for every lesson: `stage`,
+//! `state_panel`, `timeline`, `graph`, `outcome`, `explore`, and the real-threads
+//! `experiment` card it shares with `lab_page`) and `lab`.
 
+mod experiment;
 mod explore;
+mod graph;
 mod home;
 mod lab_page;
 mod lesson;
 mod markup;
+mod outcome;
 mod pool;
-mod real;
+mod stage;
+mod state_panel;
+mod timeline;
 mod widgets;
 
 use gloo::events::EventListener;

@@ -3,6 +3,9 @@
 //! The pool starts once, when the app mounts, and only if the page is cross-origin isolated.
 //! Until it is ready, every button that needs it stays disabled.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use yew::prelude::*;
 
 use crate::web::{dom, pool as web_pool};
@@ -38,9 +41,54 @@ pub struct PoolProviderProps {
     pub children: Html,
 }
 
-/// Starts the pool and provides its status.
+/// Whether a real-threads run is in progress anywhere on the page (the pool runs one at a
+/// time). The flag is read and set synchronously, so a double click cannot start two runs; the
+/// state handle re-renders whoever shows it.
+#[derive(Clone)]
+pub struct LabBusy {
+    flag: Rc<Cell<bool>>,
+    view: UseStateHandle<bool>,
+}
+
+impl PartialEq for LabBusy {
+    fn eq(&self, o: &Self) -> bool {
+        Rc::ptr_eq(&self.flag, &o.flag) && *self.view == *o.view
+    }
+}
+
+impl LabBusy {
+    /// A run is in progress.
+    pub fn get(&self) -> bool {
+        self.flag.get()
+    }
+    /// Claims the pool for a run; `false` if a run is already in progress.
+    pub fn try_start(&self) -> bool {
+        if self.flag.replace(true) {
+            return false;
+        }
+        self.view.set(true);
+        true
+    }
+    /// Releases the pool after a run.
+    pub fn finish(&self) {
+        self.flag.set(false);
+        self.view.set(false);
+    }
+}
+
+/// The page's run-in-progress flag from the nearest provider.
+#[hook]
+pub fn use_lab_busy() -> LabBusy {
+    let fallback_flag = use_memo((), |_| Cell::new(false));
+    let fallback_view = use_state(|| false);
+    use_context::<LabBusy>().unwrap_or(LabBusy { flag: fallback_flag, view: fallback_view })
+}
+
+/// Starts the pool and provides its status (and the page's run-in-progress flag).
 #[function_component(PoolProvider)]
 pub fn pool_provider(props: &PoolProviderProps) -> Html {
+    let busy_flag = use_memo((), |_| Cell::new(false));
+    let busy_view = use_state(|| false);
     let status = use_state(|| match dom::threads_unavailable_reason() {
         Some(why) => PoolStatus::Unavailable(why),
         None => PoolStatus::Starting,
@@ -63,7 +111,9 @@ pub fn pool_provider(props: &PoolProviderProps) -> Html {
     }
     html! {
         <ContextProvider<PoolStatus> context={(*status).clone()}>
-            {props.children.clone()}
+            <ContextProvider<LabBusy> context={LabBusy { flag: busy_flag, view: busy_view }}>
+                {props.children.clone()}
+            </ContextProvider<LabBusy>>
         </ContextProvider<PoolStatus>>
     }
 }

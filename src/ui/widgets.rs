@@ -126,3 +126,9 @@ pub fn group(n: u64) -> String {
     }
     out
 }
+
+/// The CSS class carrying a thread's colour (`t1`…`t10`; colours repeat after ten threads,
+/// and every use also shows the thread's label, so colour never carries meaning alone).
+pub fn tclass(t: sim::ThreadId) -> String {
+    format!("t{}", t.0 % 10 + 1)
+}

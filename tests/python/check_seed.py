@@ -988,6 +988,95 @@ def rlock_reentry_vs_lock_self_deadlock():
     expect_eq(c.get_value(), 2000, "ThreadSafeCounter after 4 x 500 increments")
 
 
+def named_daemon(name, target, *args):
+    t = threading.Thread(target=target, args=args, name=name, daemon=True)
+    t.start()
+    return t
+
+
+class CountingRLock:
+    """An RLock that counts the threads inside it (outermost `with` only)."""
+
+    def __init__(self):
+        self._rlock, self._depth, self._count = threading.RLock(), threading.local(), threading.Lock()
+        self.inside = self.peak = 0
+
+    def __enter__(self):
+        self._rlock.acquire()
+        self._depth.n = getattr(self._depth, "n", 0) + 1
+        if self._depth.n == 1:
+            with self._count:
+                self.inside += 1
+                self.peak = max(self.peak, self.inside)
+        return self
+
+    def __exit__(self, *exc):
+        if self._depth.n == 1:
+            with self._count:
+                self.inside -= 1
+        self._depth.n -= 1
+        self._rlock.release()
+
+
+@check
+def rlock_two_threads_recursive_and_counter():
+    """recursive_function(1) (plain Lock) on two threads: "Level 1" is printed
+    once, then both are stuck -- the first waits for the lock it holds itself,
+    the second for the first.  safe_recursive_function(1) (RLock) on two
+    threads: both finish and are never inside the lock at once (the second is
+    started while the first is inside; the first stays 0.1 s at "Level 0").
+    ThreadSafeCounter.increment() from two threads (released by a Barrier):
+    _value 2, "Counter changed to: 1" then "Counter changed to: 2"."""
+    log = []
+    printed = threading.Event()
+    hold_at = {}
+
+    def hook(*args):  # the seed's print: records (thread name, line)
+        line = " ".join(str(a) for a in args)
+        log.append((threading.current_thread().name, line))
+        printed.set()
+        if hold_at.get(threading.current_thread().name) == line:
+            time.sleep(0.1)  # stay inside the lock while the other thread tries to enter
+
+    ns = exec_seed(SEED[6], extra={"print": hook})
+    del log[:]  # the block's own usage line
+    printed.clear()
+    a = named_daemon("A", ns["recursive_function"], 1)
+    expect(printed.wait(0.5), "first thread printed nothing")
+    b = named_daemon("B", ns["recursive_function"], 1)
+    a.join(0.25)
+    b.join(0.25)
+    info("recursive_function(1) on threads A, B: printed %r; after 0.25 s A alive %s, B alive %s, "
+         "regular_lock held %s" % (log, a.is_alive(), b.is_alive(), ns["regular_lock"].locked()))
+    expect_eq(log, [("A", "Level 1")], "output of recursive_function(1) on two threads")
+    expect(a.is_alive() and b.is_alive(), "both threads should be stuck (daemon threads left blocked)")
+    expect(ns["regular_lock"].locked(), "regular_lock should stay held by the first thread")
+
+    del log[:]
+    printed.clear()
+    ns["rlock"] = CountingRLock()  # the seed's functions look `rlock` up at call time
+    hold_at["A"] = "Level 0"
+    a = named_daemon("A", ns["safe_recursive_function"], 1)
+    expect(printed.wait(0.5), "first thread printed nothing")
+    b = named_daemon("B", ns["safe_recursive_function"], 1)
+    a.join(0.5)
+    b.join(0.5)
+    info("safe_recursive_function(1) on threads A, B: printed %r; peak threads inside the RLock: %d"
+         % (log, ns["rlock"].peak))
+    expect(not a.is_alive() and not b.is_alive(), "safe_recursive_function threads did not finish")
+    expect_eq(log, [("A", "Level 1"), ("A", "Level 0"), ("B", "Level 1"), ("B", "Level 0")],
+              "output of safe_recursive_function(1) on two threads")
+    expect_eq(ns["rlock"].peak, 1, "peak threads inside the RLock")
+
+    del log[:]
+    c = ns["ThreadSafeCounter"]()
+    bar = threading.Barrier(2, timeout=0.5)
+    run_threads([lambda: (bar.wait(), c.increment())] * 2, timeout=0.5)
+    info("ThreadSafeCounter.increment() on two threads: printed %r; _value %d" % ([m for _, m in log], c._value))
+    expect_eq([m for _, m in log], ["Counter changed to: 1", "Counter changed to: 2"], "counter output")
+    expect_eq(c._value, 2, "ThreadSafeCounter._value")
+
+
 @check
 def lock_vs_rlock_ownership_and_messages():
     """Lock has no owner (any thread may release it); RLock does. Exact messages."""
@@ -1083,6 +1172,119 @@ def semaphore_pool_limits_to_three():
     release.set()
     for t in ts:
         t.join(5)
+
+
+def peak_of_ten_users(sem, cap):
+    """10 users `with sem:`; the first ones inside wait (<= 0.5 s) until `cap`
+    are inside together, so the peak reaches `cap` whenever the pool allows it."""
+    state = {"inside": 0, "peak": 0}
+    count = threading.Lock()
+    full = threading.Event()
+
+    def user():
+        with sem:
+            with count:
+                state["inside"] += 1
+                state["peak"] = max(state["peak"], state["inside"])
+                if state["inside"] == cap:
+                    full.set()
+            full.wait(0.5)
+            with count:
+                state["inside"] -= 1
+
+    run_threads([user] * 10, timeout=0.5)
+    return state["peak"]
+
+
+def pool_with_extra_release(sem):
+    """Users 1 and 2 hold permits (inside `with sem:`, waiting on a Barrier(4));
+    user 0 visits (`with sem: pass`) and then calls one extra release(); users 3
+    and 4 then enter.  The barrier only passes if 4 threads are inside at once.
+    Returns (extra release result, value after it, barrier passed, holders' results)."""
+    bar = threading.Barrier(4, timeout=0.5)
+    entered = queue.Queue()
+    results = {}
+
+    def holder(n):
+        def body():
+            with sem:
+                entered.put(n)
+                bar.wait()
+        results[n] = exc_text(body)
+
+    ts = [start_daemon(holder, n) for n in (1, 2)]
+    for _ in ts:
+        entered.get(timeout=0.5)
+    with sem:  # user 0's own permit, properly returned
+        pass
+    extra = exc_text(sem.release)  # user 0's stray extra release
+    value = sem._value  # CPython's pure-Python Semaphore keeps its count in _value
+    ts += [start_daemon(holder, n) for n in (3, 4)]
+    for t in ts:
+        t.join(0.5)
+    expect(not any(t.is_alive() for t in ts), "holders did not finish")
+    return extra, value, not bar.broken, results
+
+
+@check
+def semaphore_stray_release_admits_a_fourth():
+    """Semaphore(3) pool: 10 users peak at exactly 3 inside (forced: the first
+    three wait until all three are in).  With users 1 and 2 holding, user 0's
+    extra release() raises nothing and makes the value 2, and then 4 threads are
+    inside `with sem:` at once (a Barrier(4) in the block passes)."""
+    peak = peak_of_ten_users(threading.Semaphore(3), 3)
+    info("10 users on Semaphore(3), no extra release: peak %d inside" % peak)
+    expect_eq(peak, 3, "peak holders")
+    sem = threading.Semaphore(3)
+    extra, value, four_inside, results = pool_with_extra_release(sem)
+    info("Semaphore(3), users 1+2 holding, user 0's extra release -> %s; value %d; 4 inside at once: %s; "
+         "holders' results %r" % (extra or "no error", value, four_inside, sorted(results.items())))
+    expect_eq(extra, None, "user 0's extra release")
+    expect_eq(value, 2, "value after the extra release (2 holders)")
+    expect(four_inside, "4 threads were not inside together")
+    expect_eq(results, {1: None, 2: None, 3: None, 4: None}, "holders' results")
+    expect_eq(sem._value, 4, "value after everyone left (pool grew to 4)")
+
+
+@check
+def bounded_semaphore_catches_over_release_late():
+    """BoundedSemaphore(3) only refuses a release that would push the count
+    past 3.  With users 1 and 2 holding, user 0's extra release is accepted
+    (value 2), two more acquires succeed (4 holders of a 3-permit pool), and
+    the ValueError is raised later, by an innocent holder's release."""
+    s = threading.BoundedSemaphore(3)
+    s.acquire()
+    s.acquire()              # users 1 and 2 hold
+    s.acquire()
+    s.release()              # user 0 visits
+    extra = exc_text(s.release)  # user 0's extra release
+    value = s._value
+    more = [s.acquire(timeout=0.01) for _ in range(2)]
+    releases = [exc_text(s.release) for _ in range(4)]
+    info("sequential: extra release -> %s, value %d; 2 more acquires %r; releases of the 4 holders %r"
+         % (extra or "no error", value, more, releases))
+    expect_eq(extra, None, "user 0's extra release")
+    expect_eq(value, 2, "value after the extra release")
+    expect_eq(more, [True, True], "two more acquires")
+    expect_eq(releases[:3], [None, None, None], "first three holders' releases")
+    expect(releases[3] is not None, "4th holder's release did not raise")
+    sem = threading.BoundedSemaphore(3)
+    extra, value, four_inside, results = pool_with_extra_release(sem)
+    errors = {n: r for n, r in results.items() if r is not None}
+    info("threads: extra release -> %s, value %d; 4 inside at once: %s; error raised in holder(s) %r"
+         % (extra or "no error", value, four_inside, errors))
+    expect_eq(extra, None, "user 0's extra release (threads)")
+    expect_eq(value, 2, "value after the extra release (threads)")
+    expect(four_inside, "4 threads were not inside together")
+    expect_eq(len(errors), 1, "holders whose release raised")
+    msg = "ValueError: Semaphore released too many times"
+    for r in [releases[3]] + list(errors.values()):
+        if PY in VERIFIED:
+            expect_eq(r, msg, "late over-release")
+        else:
+            expect_eq(r.split(":")[0], "ValueError", "late over-release (exception type)")
+    if PY not in VERIFIED:
+        skip_part("BoundedSemaphore message only verified for 3.8-3.13 (this is %s)" % VERSION)
 
 
 @check

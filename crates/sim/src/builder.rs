@@ -685,6 +685,10 @@ pub struct ScenarioBuilder {
     cond_locks: Vec<String>,
     threads: Vec<ThreadBuilder>,
     checks: Vec<ResolveCheck>,
+    /// The kind set with [`ScenarioBuilder::kind`] for each entry of `checks` (empty: default).
+    check_kinds: Vec<String>,
+    /// A `.kind()` that came before any check.
+    kind_error: Option<ScenarioError>,
     switch_every_op: bool,
 }
 
@@ -699,6 +703,8 @@ impl ScenarioBuilder {
             cond_locks: Vec::new(),
             threads: Vec::new(),
             checks: Vec::new(),
+            check_kinds: Vec::new(),
+            kind_error: None,
             switch_every_op: false,
         }
     }
@@ -819,12 +825,14 @@ impl ScenarioBuilder {
         message: impl Into<String>,
     ) -> Self {
         let (var, value, message) = (var.into(), value.into(), message.into());
+        self.check_kinds.push(String::new());
         self.checks.push(Box::new(move |s| {
             Ok(Check::Final {
                 var: check_var(s, &var)?,
                 cmp,
                 value,
                 message,
+                kind: String::new(),
             })
         }));
         self
@@ -840,6 +848,7 @@ impl ScenarioBuilder {
     ) -> Self {
         let names: Vec<String> = vars.iter().map(|v| v.to_string()).collect();
         let (value, message) = (value.into(), message.into());
+        self.check_kinds.push(String::new());
         self.checks.push(Box::new(move |s| {
             let vars = names
                 .iter()
@@ -850,6 +859,7 @@ impl ScenarioBuilder {
                 cmp,
                 value,
                 message,
+                kind: String::new(),
             })
         }));
         self
@@ -864,12 +874,14 @@ impl ScenarioBuilder {
         message: impl Into<String>,
     ) -> Self {
         let (var, value, message) = (var.into(), value.into(), message.into());
+        self.check_kinds.push(String::new());
         self.checks.push(Box::new(move |s| {
             Ok(Check::Always {
                 var: check_var(s, &var)?,
                 cmp,
                 value,
                 message,
+                kind: String::new(),
             })
         }));
         self
@@ -885,6 +897,7 @@ impl ScenarioBuilder {
         let section = section.into();
         let mut b = self.section(section.clone());
         let message = message.into();
+        b.check_kinds.push(String::new());
         b.checks.push(Box::new(move |s| {
             let section = s
                 .section_id(&section)
@@ -897,20 +910,45 @@ impl ScenarioBuilder {
                 section,
                 max,
                 message,
+                kind: String::new(),
             })
         }));
         b
     }
 
+    /// Name what a failure of the check added last means, as a slug the UI and the lesson's
+    /// expectations use, e.g. `.check_final("counter", Cmp::Eq, 2, "…").kind("lost-update")`.
+    /// Without it a check has its variant's default (see [`Check::default_kind`]). Called
+    /// before any check, it makes [`ScenarioBuilder::build`] fail with
+    /// [`ScenarioError::UnknownName`].
+    pub fn kind(mut self, kind: &str) -> Self {
+        match self.check_kinds.last_mut() {
+            Some(k) => *k = kind.to_string(),
+            None => {
+                self.kind_error.get_or_insert(ScenarioError::UnknownName {
+                    what: "check for kind",
+                    name: kind.to_string(),
+                    at: None,
+                });
+            }
+        }
+        self
+    }
+
     /// Resolve every name and validate.
     pub fn build(self) -> Result<Scenario, ScenarioError> {
+        if let Some(e) = self.kind_error {
+            return Err(e);
+        }
         let mut scn = self.scn;
         for (cond, lock) in scn.conds.iter_mut().zip(&self.cond_locks) {
             cond.lock = scn_lock(&scn.locks, lock)?;
         }
         let mut checks = Vec::with_capacity(self.checks.len());
-        for check in self.checks {
-            checks.push(check(&scn)?);
+        for (check, kind) in self.checks.into_iter().zip(self.check_kinds) {
+            let mut check = check(&scn)?;
+            check.set_kind(kind);
+            checks.push(check);
         }
         scn.checks = checks;
         let thread_names: Vec<String> = self.threads.iter().map(|t| t.name.clone()).collect();
@@ -1094,15 +1132,48 @@ mod tests {
     }
 
     #[test]
-    fn builder_rejects_nine_threads() {
+    fn builder_rejects_too_many_threads() {
+        let n = crate::MAX_THREADS + 1;
         let mut b = ScenarioBuilder::new("many");
-        for i in 0..9 {
+        for i in 0..n {
             b = b.thread(format!("T{i}"), |_| {});
         }
         assert_eq!(
             b.build().unwrap_err(),
-            ScenarioError::TooManyThreads { count: 9 }
+            ScenarioError::TooManyThreads { count: n }
         );
+    }
+
+    #[test]
+    fn kind_names_the_check_added_last_and_defaults_per_variant() {
+        let s = ScenarioBuilder::new("kinds")
+            .var("counter", 0)
+            .check_final("counter", Cmp::Eq, 2, "lost update")
+            .kind("lost-update")
+            .check_final_sum(&["counter"], Cmp::Eq, 2, "sum")
+            .check_always("counter", Cmp::Le, 2, "too big")
+            .check_max_in_section("cs", 1, "two inside")
+            .kind("double-entry")
+            .thread("T1", |t| {
+                t.op("nop", nop());
+            })
+            .build()
+            .unwrap();
+        let kinds: Vec<&str> = s.checks.iter().map(Check::kind).collect();
+        assert_eq!(
+            kinds,
+            ["lost-update", "wrong-result", "violated", "double-entry"]
+        );
+    }
+
+    #[test]
+    fn kind_before_any_check_is_an_error() {
+        let err = ScenarioBuilder::new("x")
+            .kind("lost-update")
+            .thread("T1", |_| {})
+            .build()
+            .unwrap_err();
+        assert_eq!(err.to_string(), "unknown check for kind `lost-update`");
     }
 
     #[test]

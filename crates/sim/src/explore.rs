@@ -7,8 +7,53 @@
 //! graph (dynamic programming; no schedule is enumerated twice).
 //!
 //! There is no partial-order reduction on purpose: lessons count *schedules*, and a reduction
-//! would count classes of them instead. Deduplication alone keeps lesson-sized scenarios to a
-//! few thousand states.
+//! would count classes of them instead. Deduplication, and the symmetry reduction below, keep
+//! lesson-sized scenarios to a few thousand states.
+//!
+//! # Symmetry
+//!
+//! Ten users sharing a `Semaphore(3)` run one program ten times. Their states differ only by
+//! which user is where, and there are about a million of them, but only 301 up to a renaming
+//! of the users. Threads are *interchangeable* when their programs do the same (op kinds and GIL
+//! switch points; lines and texts are display), they have the same registers, and no op names
+//! them (`JoinThread`'s target is left on its own). Stepping commutes with renaming such
+//! threads: if `π` renames them, stepping `π(t)` in `π(s)` gives `π` of stepping `t` in `s`. So
+//! the explorer stores each state in a *canonical form*: within each group, threads sorted by
+//! everything that is theirs (pc, wait phase, sections, registers, thread-local slots, and the
+//! lock ownerships, condition-queue places, GIL and outcome that name them), with every thread
+//! id in shared state renamed to match. Threads that tie on all of that are interchangeable in
+//! that state, so the form is unique: two states get the same one exactly when a renaming
+//! relates them.
+//!
+//! How the report stays the plain explorer's, count for count:
+//!
+//! - **Every edge is counted.** A canonical state is expanded for each of its runnable threads,
+//!   as the plain explorer would. Threads that tie (*twins*) lead to the same canonical
+//!   successor, renamed by their swap, so a twin's edge reuses its predecessor's successor
+//!   instead of stepping, but it is still added once per thread.
+//! - **Classes are renamed along edges.** A node's summary is kept in the node's own (canonical)
+//!   thread naming. An edge to it remembers the permutation relating the real successor to the
+//!   canonical one, and the classes that name threads ([`OutcomeClass::Deadlock`]'s blocked
+//!   threads, an `assert`'s [`CheckRef::Assert`](crate::CheckRef::Assert)) are renamed through
+//!   it before they are added to the parent's. Path counts from `π(s)` to `π(c)` equal those
+//!   from `s` to `c`, so each class gets exactly the plain count, under the plain name.
+//! - **Shortest schedules are real.** The report's schedules are rebuilt from the real starting
+//!   state: at each node the canonical pick is translated back through the permutation relating
+//!   the real state to the node, and replayed, so [`replay`](crate::replay) reaches the class.
+//!   Shortest lengths are those of the plain search (renaming preserves lengths). An
+//!   [`OutcomeStats::example`] is the outcome of running that schedule, in both modes.
+//! - **Cycles turn it off.** With a cycle, which edge closes it depends on the search order
+//!   (below), and the reduced graph is searched in a different order. So if the reduced search
+//!   meets a cycle it starts again without the reduction (the progress [`Explorer::run`]
+//!   reports starts over too). Without a cycle the state graph is a DAG (a cycle of states
+//!   would show up as one in the reduced graph too), and both searches count every path
+//!   exactly, so they agree.
+//!
+//! Only `states`, `transitions` and `max_depth` differ (they describe the search). The
+//! reduction is on by default; [`Explorer::with_symmetry`] turns it off, which tests use as the
+//! reference. It is an explorer option, not a field of [`ExploreLimits`], so that limits written
+//! out as struct literals keep compiling. Past a limit, the `Unexplored` counts of the two
+//! modes differ, as their searches do.
 //!
 //! # Cycles
 //!
@@ -25,9 +70,12 @@ use crate::value::ThreadId;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
+use symmetry::{Perm, Symmetry};
 
-/// FxHash (rustc's): machine states are small and hashed a lot; SipHash's DoS resistance buys
-/// nothing here.
+mod symmetry;
+
+/// FxHash (rustc's), for the explorer's tables of outcome classes: SipHash's DoS resistance buys
+/// nothing here. (States are looked up by [`fingerprint`].)
 #[derive(Default, Clone, Copy)]
 struct FxHasher(u64);
 
@@ -72,6 +120,106 @@ impl FxHasher {
 }
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The 64-bit fingerprint a state is stored under: [`FoldHasher`] of the canonical machine's
+/// behavioural state, as [`Machine`]'s `Hash` sees it.
+///
+/// Storing fingerprints instead of machines keeps the visited set at 12 bytes a state and saves
+/// comparing whole machines on every lookup. The price is that two different states with the
+/// same fingerprint would be merged, and their counts with them. Taking the hash as a random
+/// function, for `n` stored states that happens with probability about `n² / 2⁶⁵`: 1 in 10⁹ at
+/// the default limit of 200 000 states, 1 in 10⁷ at two million, 2 in 10¹⁵ for the 301 states of
+/// the ten-user pool. (The machine is hashed field by field, lengths included, so states of
+/// different shapes do not run together.)
+fn fingerprint(m: &Machine) -> u64 {
+    use std::hash::Hash;
+    let mut h = FoldHasher::default();
+    m.hash(&mut h);
+    h.finish()
+}
+
+/// A fast hasher with full 64-bit mixing, for fingerprints: every word is folded in with a
+/// 64×64→128-bit multiply whose halves are xored (the mixing step of wyhash and foldhash), so
+/// each output bit depends on every input bit. SipHash would do too but spends most of the
+/// explorer's time on a state's many small fields; FxHash is fast but mixes too little to be a
+/// fingerprint.
+#[derive(Clone, Copy)]
+struct FoldHasher(u64);
+
+impl Default for FoldHasher {
+    fn default() -> Self {
+        FoldHasher(0x243f_6a88_85a3_08d3)
+    }
+}
+
+impl FoldHasher {
+    const K0: u64 = 0xa076_1d64_78bd_642f;
+    const K1: u64 = 0xe703_7ed1_a0b4_28db;
+
+    fn add(&mut self, word: u64) {
+        let x = u128::from(self.0 ^ word ^ Self::K0) * u128::from(Self::K1);
+        self.0 = (x as u64) ^ ((x >> 64) as u64);
+    }
+}
+
+impl Hasher for FoldHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        self.add(bytes.len() as u64);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        let x = u128::from(self.0 ^ Self::K1) * u128::from(Self::K0);
+        (x as u64) ^ ((x >> 64) as u64)
+    }
+}
+
+/// Passes a fingerprint through as its own hash (it is already uniformly mixed).
+#[derive(Default, Clone, Copy)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Visited states: fingerprint to node id.
+type Visited = HashMap<u64, u32, BuildHasherDefault<Prehashed>>;
 
 /// Which registers each op of each thread may still read before writing them: a register that
 /// is dead cannot influence the future, so the explorer clears it, and states that differ only
@@ -191,7 +339,7 @@ impl Liveness {
 /// short are counted in the [`OutcomeClass::Unexplored`] class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExploreLimits {
-    /// The most distinct states to store.
+    /// The most distinct states to store (counted as in [`ExploreReport::states`]).
     pub max_states: usize,
     /// The longest schedule to follow.
     pub max_depth: usize,
@@ -215,7 +363,7 @@ pub struct OutcomeStats {
     pub schedules: u128,
     /// A shortest schedule reaching it (replay it with [`Run::replay`](crate::Run::replay)).
     pub shortest: Schedule,
-    /// The full outcome of one run in the class (e.g. a deadlock's wait-for cycle), when the
+    /// The full outcome of the run `shortest` gives (e.g. a deadlock's wait-for cycle), when the
     /// class comes from a run's end (not for `Livelock`/`Unexplored`).
     pub example: Option<Outcome>,
 }
@@ -223,7 +371,8 @@ pub struct OutcomeStats {
 /// What an exploration found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExploreReport {
-    /// Distinct states visited.
+    /// Distinct states visited; with the symmetry reduction, distinct up to a renaming of
+    /// interchangeable threads (see the module docs).
     pub states: usize,
     /// Steps executed (edges of the state graph examined).
     pub transitions: usize,
@@ -285,6 +434,7 @@ pub enum ExploreStatus {
 const NONE: u32 = u32::MAX;
 
 /// Per node and outcome class: schedules from here, and the first step of a shortest one.
+/// Classes and picks are in the node's own (canonical) thread naming.
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     class: u32,
@@ -298,31 +448,128 @@ struct Entry {
 
 struct Frame {
     node: u32,
+    /// The node's state, in canonical form.
     machine: Machine,
     depth: usize,
     /// Next thread index to try.
     next_thread: usize,
-    /// The thread whose successor frame is on top of this one.
-    pending: Option<ThreadId>,
+    /// The thread whose successor frame is on top of this one, and that successor's
+    /// permutation (see [`Perm`]).
+    pending: Option<(ThreadId, Perm)>,
     acc: Vec<Entry>,
+    /// Threads interchangeable with the member of their group before them (bit set).
+    twins: u32,
+    /// The last thread expanded into a stored node: the thread, the node, the permutation.
+    last: Option<(ThreadId, u32, Perm)>,
+}
+
+/// Interned outcome classes, and their renamings under thread permutations.
+#[derive(Default)]
+struct Classes {
+    list: Vec<OutcomeClass>,
+    index: FxMap<OutcomeClass, u32>,
+    /// Per class: whether it names threads (only those change under a renaming).
+    names_threads: Vec<bool>,
+    renamed: FxMap<(u32, u64), u32>,
+}
+
+impl Classes {
+    fn intern(&mut self, class: &OutcomeClass) -> u32 {
+        if let Some(&i) = self.index.get(class) {
+            return i;
+        }
+        let i = u32::try_from(self.list.len()).unwrap_or(NONE - 1);
+        self.list.push(class.clone());
+        self.names_threads.push(symmetry::names_threads(class));
+        self.index.insert(class.clone(), i);
+        i
+    }
+
+    /// Class `id` with its threads renamed by `p`.
+    fn rename(&mut self, id: u32, p: &Perm) -> u32 {
+        if !self
+            .names_threads
+            .get(id as usize)
+            .copied()
+            .unwrap_or(false)
+            || p.is_identity()
+        {
+            return id;
+        }
+        let key = (id, p.key());
+        if let Some(&r) = self.renamed.get(&key) {
+            return r;
+        }
+        let renamed = symmetry::rename_class(&self.list[id as usize], p);
+        let r = self.intern(&renamed);
+        self.renamed.insert(key, r);
+        r
+    }
 }
 
 /// Exhaustive, deduplicated exploration of a scenario, resumable in slices.
 pub struct Explorer {
     limits: ExploreLimits,
     liveness: Liveness,
-    index: FxMap<Machine, u32>,
+    /// The state exploring starts from (dead registers cleared): schedules in the report start
+    /// here, and a restart starts here again.
+    root: Machine,
+    /// The same state as given, timeline and all: shortest schedules are replayed on it too,
+    /// so that examples are the outcomes a replay shows (a semaphore's holder included).
+    origin: Machine,
+    /// The symmetry reduction in use ([`Symmetry::none`] for the plain explorer).
+    sym: Symmetry,
+    /// Fingerprints (see [`fingerprint`]) of the canonical states seen, to their node ids.
+    index: Visited,
     /// Per node: its summary once done, `None` while on the DFS stack.
     summaries: Vec<Option<Box<[Entry]>>>,
     stack: Vec<Frame>,
-    classes: Vec<OutcomeClass>,
-    examples: Vec<Option<Outcome>>,
-    class_index: FxMap<OutcomeClass, u32>,
+    /// Machines no longer needed, to build successors in (see [`copy_machine`]).
+    spares: Vec<Machine>,
+    classes: Classes,
     transitions: usize,
     truncated: bool,
     max_depth: usize,
     threads: usize,
     report: Option<ExploreReport>,
+}
+
+/// `*dst = src.clone()`, reusing `dst`'s allocations: the explorer copies a machine for every
+/// edge, and a fresh clone costs a dozen allocations. The pattern names every field, so a field
+/// added to [`Machine`] is a compile error here rather than a stale copy.
+fn copy_machine(src: &Machine, dst: &mut Machine) {
+    let Machine {
+        scn,
+        threads,
+        regs,
+        vars,
+        locks,
+        sems,
+        conds,
+        queues,
+        locals,
+        gil,
+        outcome,
+        steps,
+        step_limit,
+        aux,
+    } = src;
+    if !Arc::ptr_eq(&dst.scn, scn) {
+        dst.scn = Arc::clone(scn);
+    }
+    dst.threads.clone_from(threads);
+    dst.regs.clone_from(regs);
+    dst.vars.clone_from(vars);
+    dst.locks.clone_from(locks);
+    dst.sems.clone_from(sems);
+    dst.conds.clone_from(conds);
+    dst.queues.clone_from(queues);
+    dst.locals.clone_from(locals);
+    dst.gil = *gil;
+    dst.outcome.clone_from(outcome);
+    dst.steps = *steps;
+    dst.step_limit = *step_limit;
+    dst.aux.clone_from(aux);
 }
 
 fn merge(acc: &mut Vec<Entry>, e: Entry) {
@@ -347,30 +594,75 @@ impl Explorer {
     /// An explorer of all continuations of `machine` (e.g. "what can still happen from here?").
     /// Schedules in the report start at `machine`.
     pub fn from_machine(machine: Machine, limits: ExploreLimits) -> Explorer {
+        let origin = machine.clone();
         let mut root = machine.for_exploring();
         let liveness = Liveness::new(root.scenario());
         for t in 0..root.thread_count() {
             liveness.clear_dead(&mut root, t);
         }
+        let sym = Symmetry::of(root.scenario());
+        let threads = root.thread_count();
         let mut ex = Explorer {
             limits,
             liveness,
-            index: FxMap::default(),
+            root,
+            origin,
+            sym: Symmetry::none(),
+            index: Visited::default(),
             summaries: Vec::new(),
             stack: Vec::new(),
-            classes: Vec::new(),
-            examples: Vec::new(),
-            class_index: FxMap::default(),
+            spares: Vec::new(),
+            classes: Classes::default(),
             transitions: 0,
             truncated: false,
             max_depth: 0,
-            threads: root.thread_count(),
+            threads,
             report: None,
         };
-        ex.index.insert(root.clone(), 0);
-        if let Some(o) = root.outcome().cloned() {
-            let class = ex.intern(&o.class(), Some(o));
-            ex.summaries.push(Some(Box::new([Entry {
+        ex.restart(sym);
+        ex
+    }
+
+    /// Turn the symmetry reduction on (the default) or off, and start over.
+    ///
+    /// Off, every state is stored as it is: the plain explorer, whose state count is the
+    /// number of distinct states of the scenario. On, states that differ only by a renaming of
+    /// interchangeable threads are stored once; the report is the same either way (see the
+    /// module docs) except for `states`, `transitions` and `max_depth`.
+    pub fn with_symmetry(mut self, on: bool) -> Explorer {
+        let sym = if on {
+            Symmetry::of(self.root.scenario())
+        } else {
+            Symmetry::none()
+        };
+        self.restart(sym);
+        self
+    }
+
+    /// The groups of interchangeable threads this exploration merges (each of two threads or
+    /// more). Empty with the reduction off, when no two threads are alike, or after the
+    /// explorer met a cycle and restarted without it.
+    pub fn symmetric_groups(&self) -> Vec<Vec<ThreadId>> {
+        self.sym.groups()
+    }
+
+    /// Forget everything and start again from the root with `sym`.
+    fn restart(&mut self, sym: Symmetry) {
+        self.sym = sym;
+        self.index = Visited::default();
+        self.summaries = Vec::new();
+        self.stack = Vec::new();
+        self.classes = Classes::default();
+        self.transitions = 0;
+        self.truncated = false;
+        self.max_depth = 0;
+        self.report = None;
+        let mut root = self.root.clone();
+        let (_, twins) = self.sym.canonicalize(&mut root);
+        self.index.insert(fingerprint(&root), 0);
+        if let Some(o) = root.outcome() {
+            let class = self.classes.intern(&o.class());
+            self.summaries.push(Some(Box::new([Entry {
                 class,
                 count: 1,
                 shortest: 0,
@@ -378,28 +670,18 @@ impl Explorer {
                 next: NONE,
             }])));
         } else {
-            ex.summaries.push(None);
-            ex.stack.push(Frame {
+            self.summaries.push(None);
+            self.stack.push(Frame {
                 node: 0,
                 machine: root,
                 depth: 0,
                 next_thread: 0,
                 pending: None,
                 acc: Vec::new(),
+                twins,
+                last: None,
             });
         }
-        ex
-    }
-
-    fn intern(&mut self, class: &OutcomeClass, example: Option<Outcome>) -> u32 {
-        if let Some(&i) = self.class_index.get(class) {
-            return i;
-        }
-        let i = u32::try_from(self.classes.len()).unwrap_or(NONE - 1);
-        self.classes.push(class.clone());
-        self.examples.push(example);
-        self.class_index.insert(class.clone(), i);
-        i
     }
 
     /// Explore up to `budget` more steps, then report progress (or the final report). Call it
@@ -457,48 +739,80 @@ impl Explorer {
         let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
         top.next_thread += 1;
         let depth = top.depth + 1;
-        let mut child = top.machine.clone();
         self.transitions += 1;
+        self.max_depth = self.max_depth.max(depth);
+        // A twin of the thread expanded last leads to the same node, renamed by a swap.
+        if top.twins & (1 << t.index()) != 0 {
+            if let (Some(prev), Some((s, node, p))) = (self.sym.prev(t), top.last) {
+                if s == prev {
+                    let p = p.then_swap(s, t);
+                    top.last = Some((t, node, p));
+                    self.merge_child(node, t, &p);
+                    return true;
+                }
+            }
+        }
+        // The successor is built in a spare machine: cloning into one reuses its allocations.
+        let mut child = match self.spares.pop() {
+            Some(mut spare) => {
+                copy_machine(&top.machine, &mut spare);
+                spare
+            }
+            None => top.machine.clone(),
+        };
         if child.step_kind(t).is_err() {
+            self.recycle(child);
             return true;
         }
         self.liveness.clear_dead(&mut child, t.index());
-        self.max_depth = self.max_depth.max(depth);
-        if let Some(&id) = self.index.get(&child) {
-            let entry = match &self.summaries[id as usize] {
-                Some(summary) => {
-                    let summary: Vec<Entry> = summary.to_vec();
-                    let top = self.top();
-                    for e in summary {
-                        merge(
-                            &mut top.acc,
-                            Entry {
-                                shortest: e.shortest.saturating_add(1),
-                                via: Some(t),
-                                next: id,
-                                ..e
-                            },
-                        );
-                    }
-                    return true;
-                }
-                // On the current path: a cycle.
-                None => {
-                    let class = self.intern(&OutcomeClass::Livelock, None);
-                    Entry {
-                        class,
-                        count: 1,
-                        shortest: 1,
-                        via: Some(t),
-                        next: NONE,
-                    }
-                }
-            };
-            merge(&mut self.top().acc, entry);
-            return true;
+        let (perm, twins) = self.sym.canonicalize(&mut child);
+        let fp = fingerprint(&child);
+        if let Some(spare) = self.place(t, depth, child, fp, perm, twins) {
+            self.recycle(spare);
         }
-        if let Some(o) = child.outcome().cloned() {
-            let class = self.intern(&o.class(), Some(o));
+        true
+    }
+
+    /// Account for the successor `child` (canonical, fingerprint `fp`, permutation `perm`) of
+    /// stepping `t` in the top frame: merge what is known about it, or push a frame to explore
+    /// it. Returns the machine unless a new frame keeps it.
+    fn place(
+        &mut self,
+        t: ThreadId,
+        depth: usize,
+        child: Machine,
+        fp: u64,
+        perm: Perm,
+        twins: u32,
+    ) -> Option<Machine> {
+        if let Some(&id) = self.index.get(&fp) {
+            if self.summaries[id as usize].is_some() {
+                self.top().last = Some((t, id, perm));
+                self.merge_child(id, t, &perm);
+                return Some(child);
+            }
+            // On the current path: a cycle. Which edge closes a cycle depends on the search
+            // order, so the reduced search would count livelocks differently from the plain one:
+            // start over without the reduction (see the module docs).
+            if !self.sym.is_trivial() {
+                self.restart(Symmetry::none());
+                return Some(child);
+            }
+            let class = self.classes.intern(&OutcomeClass::Livelock);
+            merge(
+                &mut self.top().acc,
+                Entry {
+                    class,
+                    count: 1,
+                    shortest: 1,
+                    via: Some(t),
+                    next: NONE,
+                },
+            );
+            return Some(child);
+        }
+        if let Some(o) = child.outcome() {
+            let class = self.classes.intern(&o.class());
             // A final state is worth storing (deduplicated leaves), but past the state limit its
             // outcome is still known, so it is counted rather than marked unexplored.
             let leaf: Box<[Entry]> = Box::new([Entry {
@@ -508,28 +822,36 @@ impl Explorer {
                 via: None,
                 next: NONE,
             }]);
-            let next = self.new_node(child, Some(leaf)).unwrap_or(NONE);
-            merge(
-                &mut self.top().acc,
-                Entry {
-                    class,
-                    count: 1,
-                    shortest: 1,
-                    via: Some(t),
-                    next,
-                },
-            );
-            return true;
+            match self.new_node(fp, Some(leaf)) {
+                Some(id) => {
+                    self.top().last = Some((t, id, perm));
+                    self.merge_child(id, t, &perm);
+                }
+                None => {
+                    let class = self.classes.rename(class, &perm);
+                    merge(
+                        &mut self.top().acc,
+                        Entry {
+                            class,
+                            count: 1,
+                            shortest: 1,
+                            via: Some(t),
+                            next: NONE,
+                        },
+                    );
+                }
+            }
+            return Some(child);
         }
         if depth >= self.limits.max_depth {
             self.unexplored(t);
-            return true;
+            return Some(child);
         }
-        let Some(id) = self.new_node(child.clone(), None) else {
+        let Some(id) = self.new_node(fp, None) else {
             self.unexplored(t);
-            return true;
+            return Some(child);
         };
-        self.top().pending = Some(t);
+        self.top().pending = Some((t, perm));
         self.stack.push(Frame {
             node: id,
             machine: child,
@@ -537,8 +859,17 @@ impl Explorer {
             next_thread: 0,
             pending: None,
             acc: Vec::new(),
+            twins,
+            last: None,
         });
-        true
+        None
+    }
+
+    fn recycle(&mut self, m: Machine) {
+        // A handful is all the search ever needs at once.
+        if self.spares.len() < 8 {
+            self.spares.push(m);
+        }
     }
 
     fn top(&mut self) -> &mut Frame {
@@ -547,7 +878,35 @@ impl Explorer {
         &mut self.stack[n - 1]
     }
 
-    fn new_node(&mut self, m: Machine, summary: Option<Box<[Entry]>>) -> Option<u32> {
+    /// Add the summary of finished node `id`, reached by stepping `t` with permutation `p`, to
+    /// the top frame's.
+    fn merge_child(&mut self, id: u32, t: ThreadId, p: &Perm) {
+        let Some(Some(summary)) = self.summaries.get(id as usize) else {
+            return;
+        };
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        let identity = p.is_identity();
+        for e in summary.iter() {
+            merge(
+                &mut top.acc,
+                Entry {
+                    class: if identity {
+                        e.class
+                    } else {
+                        self.classes.rename(e.class, p)
+                    },
+                    shortest: e.shortest.saturating_add(1),
+                    via: Some(t),
+                    next: id,
+                    ..*e
+                },
+            );
+        }
+    }
+
+    fn new_node(&mut self, fp: u64, summary: Option<Box<[Entry]>>) -> Option<u32> {
         if self.summaries.len() >= self.limits.max_states {
             return None;
         }
@@ -555,13 +914,13 @@ impl Explorer {
             .ok()
             .filter(|&i| i != NONE)?;
         self.summaries.push(summary);
-        self.index.insert(m, id);
+        self.index.insert(fp, id);
         Some(id)
     }
 
     fn unexplored(&mut self, t: ThreadId) {
         self.truncated = true;
-        let class = self.intern(&OutcomeClass::Unexplored, None);
+        let class = self.classes.intern(&OutcomeClass::Unexplored);
         merge(
             &mut self.top().acc,
             Entry {
@@ -579,38 +938,36 @@ impl Explorer {
             return;
         };
         let summary: Box<[Entry]> = frame.acc.into_boxed_slice();
-        if let Some(parent) = self.stack.last_mut() {
-            if let Some(t) = parent.pending.take() {
-                for e in summary.iter() {
-                    merge(
-                        &mut parent.acc,
-                        Entry {
-                            shortest: e.shortest.saturating_add(1),
-                            via: Some(t),
-                            next: frame.node,
-                            ..*e
-                        },
-                    );
-                }
-            }
-        }
         self.summaries[frame.node as usize] = Some(summary);
+        self.recycle(frame.machine);
+        let pending = self.stack.last_mut().and_then(|p| p.pending.take());
+        if let Some((t, perm)) = pending {
+            self.top().last = Some((t, frame.node, perm));
+            self.merge_child(frame.node, t, &perm);
+        }
     }
 
     fn finish(&mut self) {
-        let root: Vec<Entry> = self
+        let mut root = self.root.clone();
+        let (perm, _) = self.sym.canonicalize(&mut root);
+        let entries: Vec<Entry> = self
             .summaries
             .first()
             .and_then(|s| s.as_deref())
             .unwrap_or(&[])
             .to_vec();
-        let mut outcomes: Vec<OutcomeStats> = root
+        let mut outcomes: Vec<OutcomeStats> = entries
             .iter()
-            .map(|e| OutcomeStats {
-                class: self.classes[e.class as usize].clone(),
-                schedules: e.count,
-                shortest: self.shortest(e.class),
-                example: self.examples[e.class as usize].clone(),
+            .map(|e| {
+                let id = self.classes.rename(e.class, &perm);
+                let class = self.classes.list[id as usize].clone();
+                let (shortest, example) = self.shortest(&class);
+                OutcomeStats {
+                    class,
+                    schedules: e.count,
+                    shortest,
+                    example,
+                }
             })
             .collect();
         outcomes.sort_by(|a, b| a.class.cmp(&b.class));
@@ -632,29 +989,54 @@ impl Explorer {
         });
     }
 
-    /// Follow first steps of shortest schedules from the root to a leaf of `class`.
-    fn shortest(&self, class: u32) -> Schedule {
+    /// A shortest schedule from the root to `class` (named in the root's real thread ids), and
+    /// the outcome it ends in: follow first steps of shortest schedules node by node, replaying
+    /// them on the real state and translating each node's canonical picks back through the
+    /// permutation that relates the real state to the node.
+    fn shortest(&mut self, class: &OutcomeClass) -> (Schedule, Option<Outcome>) {
         let mut out = Schedule::new();
+        let mut real = self.root.clone();
+        let mut full = self.origin.clone();
         let mut node = 0u32;
         // Each hop shortens the remaining length by one, so this ends; the bound is a backstop.
         for _ in 0..=self.max_depth + 1 {
+            let mut canonical = real.clone();
+            let (perm, _) = self.sym.canonicalize(&mut canonical);
+            let wanted = symmetry::rename_class(class, &perm.inverse());
+            let Some(&wanted) = self.classes.index.get(&wanted) else {
+                break;
+            };
             let Some(e) = self
                 .summaries
                 .get(node as usize)
                 .and_then(|s| s.as_deref())
-                .and_then(|s| s.iter().find(|e| e.class == class))
+                .and_then(|s| s.iter().find(|e| e.class == wanted))
             else {
                 break;
             };
-            if let Some(t) = e.via {
-                out.push(t);
+            let Some(t) = e.via else {
+                break;
+            };
+            let pick = perm.apply(t);
+            if real.step_kind(pick).is_err() {
+                break;
             }
+            let _ = full.step_kind(pick);
+            out.push(pick);
+            self.liveness.clear_dead(&mut real, pick.index());
             if e.next == NONE {
                 break;
             }
             node = e.next;
         }
-        out
+        // The full machine has the scenario's step limit, which the explorer lifts; should it
+        // end differently, the explorer's own ending is the example.
+        let example = full
+            .outcome()
+            .filter(|o| o.class() == *class)
+            .or(real.outcome())
+            .cloned();
+        (out, example)
     }
 }
 
@@ -798,6 +1180,134 @@ mod tests {
         )
         .unwrap();
         assert!(report.truncated);
+    }
+
+    /// The plain and the reduced report from `m`, after checking that they agree on everything
+    /// but the search's own figures.
+    fn plain_and_reduced(m: &Machine) -> (ExploreReport, ExploreReport) {
+        let plain = Explorer::from_machine(m.clone(), ExploreLimits::default())
+            .with_symmetry(false)
+            .run_to_completion();
+        let reduced =
+            Explorer::from_machine(m.clone(), ExploreLimits::default()).run_to_completion();
+        let key = |r: &ExploreReport| -> Vec<(OutcomeClass, u128, usize)> {
+            r.outcomes
+                .iter()
+                .map(|o| (o.class.clone(), o.schedules, o.shortest.len()))
+                .collect()
+        };
+        assert_eq!(key(&reduced), key(&plain));
+        assert_eq!(reduced.schedules, plain.schedules);
+        assert_eq!(reduced.bad_schedules, plain.bad_schedules);
+        assert_eq!(reduced.truncated, plain.truncated);
+        for o in &reduced.outcomes {
+            let mut run = crate::Run::from_machine(m.clone());
+            for &t in o.shortest.steps() {
+                run.step(t).unwrap();
+            }
+            if !matches!(o.class, OutcomeClass::Livelock | OutcomeClass::Unexplored) {
+                assert_eq!(run.outcome().map(Outcome::class), Some(o.class.clone()));
+            }
+        }
+        (plain, reduced)
+    }
+
+    #[test]
+    fn identical_threads_are_stored_once_per_arrangement() {
+        let m = Machine::new(samples::race(3, 1, false)).unwrap();
+        let (plain, reduced) = plain_and_reduced(&m);
+        assert_eq!(plain.states, 265);
+        assert!(reduced.states * 3 < plain.states, "{}", reduced.states);
+        let ex = Explorer::from_machine(m, ExploreLimits::default());
+        assert_eq!(
+            ex.symmetric_groups(),
+            vec![vec![ThreadId(0), ThreadId(1), ThreadId(2)]]
+        );
+    }
+
+    #[test]
+    fn classes_that_name_threads_keep_their_real_names() {
+        // Each thread checks in. The first takes a Lock twice and so deadlocks (alone, once the
+        // others are done); the others assert that they were second at most, so a third one
+        // fails, under its own name.
+        let scn = ScenarioBuilder::new("first")
+            .var("arrived", 0)
+            .lock("lock", LockKind::Lock);
+        let scn = (0..3)
+            .fold(scn, |b, i| {
+                b.thread(format!("T{}", i + 1), |t| {
+                    t.op("n = arrived", load("arrived", "n"))
+                        .op("arrived += 1", tally("arrived", 1))
+                        .op("n == 0", eq("first", "n", 0))
+                        .op("if first:", jump_if_false("first", "check"))
+                        .op("lock.acquire()", acquire("lock"))
+                        .op("lock.acquire()", acquire("lock"))
+                        .label("check")
+                        .op("n < 2", lt("ok", "n", 2))
+                        .op("assert n < 2", assert_true("ok", "third to arrive"));
+                })
+            })
+            .build_arc()
+            .unwrap();
+        let (_, reduced) = plain_and_reduced(&Machine::new(scn).unwrap());
+        let asserting: Vec<ThreadId> = reduced
+            .outcomes
+            .iter()
+            .filter_map(|o| match o.class {
+                OutcomeClass::Violated {
+                    check: crate::CheckRef::Assert { thread, .. },
+                    ..
+                } => Some(thread),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asserting, vec![ThreadId(0), ThreadId(1), ThreadId(2)]);
+        assert!(reduced
+            .outcomes
+            .iter()
+            .any(|o| matches!(&o.class, OutcomeClass::Deadlock { blocked } if blocked.len() == 1)));
+    }
+
+    #[test]
+    fn a_cycle_makes_the_explorer_start_over_without_symmetry() {
+        let spin = |t: &mut ThreadBuilder| {
+            t.label("spin")
+                .op("while not flag:", load("flag", "f"))
+                .op("POP_JUMP_IF_FALSE", jump_if_false("f", "spin"));
+        };
+        let scn = ScenarioBuilder::new("two spinners")
+            .var("flag", false)
+            .thread("W1", spin)
+            .thread("W2", spin)
+            .thread("setter", |t| {
+                t.op("flag = True", load_const("v", true))
+                    .op("STORE", store("flag", "v"));
+            })
+            .build_arc()
+            .unwrap();
+        let m = Machine::new(scn).unwrap();
+        let (_, reduced) = plain_and_reduced(&m);
+        assert!(reduced.outcome(&OutcomeClass::Livelock).is_some());
+        let mut ex = Explorer::from_machine(m, ExploreLimits::default());
+        assert_eq!(ex.symmetric_groups().len(), 1);
+        ex.run_to_completion();
+        assert!(ex.symmetric_groups().is_empty());
+    }
+
+    #[test]
+    fn exploring_from_a_midway_state_renames_back_to_real_threads() {
+        // T2 and T3 are alike but no longer at the same place.
+        let mut m = Machine::new(samples::race(3, 1, false)).unwrap();
+        for t in [1, 1, 0, 2] {
+            m.step(ThreadId(t)).unwrap();
+        }
+        plain_and_reduced(&m);
+        let mut m = Machine::new(samples::semaphore_pool(4, 2)).unwrap();
+        for t in [3, 3, 1] {
+            m.step(ThreadId(t)).unwrap();
+        }
+        let (plain, reduced) = plain_and_reduced(&m);
+        assert!(reduced.states < plain.states);
     }
 
     #[test]

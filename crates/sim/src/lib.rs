@@ -12,12 +12,15 @@
 //! | `op` | the instruction set: [`Op`], [`OpKind`], [`Operand`], [`BinOpKind`]; lesson [`Check`]s |
 //! | `scenario` | [`Scenario`] (pure data) and [`Scenario::validate`] → [`ScenarioError`] |
 //! | `builder` | [`ScenarioBuilder`], [`ThreadBuilder`] and the op helpers in [`ops`]: scenarios by name |
-//! | `outcome` | [`Outcome`], [`OutcomeClass`], [`PyError`] (CPython's exact messages) |
+//! | `outcome` | [`Outcome`], [`OutcomeClass`], [`PyError`] (CPython's exact messages); kind slugs ([`outcome_kind`], [`class_kind`]) |
 //! | `machine` | [`Machine`] state, thread status ([`ThreadStatus`], [`BlockReason`]), UI views |
 //! | `step` | `Machine::step` semantics, how runs end, [`StepError`] |
 //! | `event` | [`Event`]: what a step did, with a log-line `Display` |
+//! | `graph` | [`WaitForGraph`] of a machine state: holds, waits, the deadlock cycle |
 //! | `schedule` | [`Schedule`] and its versioned URL-safe string form |
 //! | `run` | [`Run`]: a session with O(1) undo; [`replay`] |
+//! | `timeline` | [`Timeline`] of a run's window: per-thread cells and hold/wait bars |
+//! | `explain` | [`explain`]: an outcome told from the run's own events, as [`Seg`]ments |
 //! | `scheduler` | [`Scheduler`] oracles: [`RoundRobin`], [`SeededRandom`], [`SwitchInterval`], [`Replay`]; [`run_to_end`] |
 //! | `explore` | [`Explorer`]: all interleavings, deduplicated, in slices; [`ExploreReport`] |
 //! | [`samples`] | lesson-sized reference scenarios (race, deadlock, transfers, producer-consumer…) |
@@ -61,6 +64,10 @@
 //!   critical sections are named ([`SectionId`]); `Thread.join()` is [`OpKind::JoinThread`].
 //! - Checks: [`Check::Final`], [`Check::FinalSum`], [`Check::Always`], [`Check::MaxInSection`];
 //!   an `assert` op's failure names it with [`CheckRef::Assert`].
+//! - Every check has a kind slug naming what its failure means ([`ScenarioBuilder::kind`],
+//!   [`Check::kind`]); [`outcome_kind`] and [`class_kind`] name any ending the same way.
+//! - Views for a lesson page, generic over lessons: [`Machine::wait_for_graph`],
+//!   [`Run::timeline`], and [`explain`] (an outcome in words, pointing at steps).
 //! - The explorer adds two classes of its own: [`OutcomeClass::Livelock`] (a cycle of states)
 //!   and [`OutcomeClass::Unexplored`] (cut by its limits).
 //!
@@ -76,7 +83,9 @@
 
 mod builder;
 mod event;
+mod explain;
 mod explore;
+mod graph;
 mod machine;
 mod op;
 mod outcome;
@@ -86,16 +95,21 @@ mod scenario;
 mod schedule;
 mod scheduler;
 mod step;
+mod timeline;
 mod value;
 
 pub use builder::{ops, OpSpec, OperandSpec, ScenarioBuilder, ThreadBuilder};
 pub use event::{Event, EventKind};
+pub use explain::{explain, Explanation, Seg};
 pub use explore::{explore, ExploreLimits, ExploreReport, ExploreStatus, Explorer, OutcomeStats};
+pub use graph::{Edge, EdgeKind, Node, WaitForGraph};
 pub use machine::{
     BlockReason, CondView, LocalView, LockView, Machine, QueueView, SemView, ThreadStatus, WaitKind,
 };
 pub use op::{BinOpKind, Check, Cmp, Op, OpKind, Operand};
-pub use outcome::{CheckRef, Outcome, OutcomeClass, PyError, PyExc, WaitEdge};
+pub use outcome::{
+    class_kind, outcome_kind, CheckRef, Outcome, OutcomeClass, PyError, PyExc, WaitEdge,
+};
 pub use run::{replay, ReplayError, Run};
 pub use scenario::{
     CondDecl, LockDecl, LockKind, OpAt, QueueDecl, Scenario, ScenarioError, SemDecl, ThreadDecl,
@@ -106,6 +120,7 @@ pub use scheduler::{
     run_in_place, run_to_end, Replay, RoundRobin, Scheduler, SeededRandom, SwitchInterval,
 };
 pub use step::StepError;
+pub use timeline::{Cell, Span, SpanKind, Timeline, TimelineRow};
 pub use value::{
     CondId, LocalId, LockId, QueueId, RegId, SectionId, SemId, ThreadId, Value, VarId,
 };

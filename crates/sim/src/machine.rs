@@ -772,7 +772,7 @@ impl Machine {
                 .and_then(|(_, e)| e.holder)
         };
         for (start, _) in &edges {
-            // Walk holder links; with at most 8 threads a path longer than that has looped.
+            // Walk holder links: a path longer than the thread count has looped.
             let mut path = vec![*start];
             let mut cur = *start;
             while let Some(h) = next(cur) {

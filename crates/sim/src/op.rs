@@ -359,6 +359,9 @@ pub enum Check {
         value: Value,
         /// Shown when the check fails.
         message: String,
+        /// What going wrong is called, as a slug (e.g. `"lost-update"`); empty means the
+        /// default for the variant (see [`Check::kind`]).
+        kind: String,
     },
     /// Checked once, when every thread has finished: the sum of `vars` compared with `value`,
     /// e.g. the total of two account balances.
@@ -371,6 +374,9 @@ pub enum Check {
         value: Value,
         /// Shown when the check fails.
         message: String,
+        /// What going wrong is called, as a slug (e.g. `"lost-update"`); empty means the
+        /// default for the variant (see [`Check::kind`]).
+        kind: String,
     },
     /// Checked after every step: `var <cmp> value`, e.g. `instances <= 1`.
     Always {
@@ -382,6 +388,9 @@ pub enum Check {
         value: Value,
         /// Shown when the check fails.
         message: String,
+        /// What going wrong is called, as a slug (e.g. `"lost-update"`); empty means the
+        /// default for the variant (see [`Check::kind`]).
+        kind: String,
     },
     /// Checked after every step: at most `max` threads are inside `section`.
     MaxInSection {
@@ -391,6 +400,9 @@ pub enum Check {
         max: u8,
         /// Shown when the check fails.
         message: String,
+        /// What going wrong is called, as a slug (e.g. `"lost-update"`); empty means the
+        /// default for the variant (see [`Check::kind`]).
+        kind: String,
     },
 }
 
@@ -402,6 +414,42 @@ impl Check {
             | Check::FinalSum { message, .. }
             | Check::Always { message, .. }
             | Check::MaxInSection { message, .. } => message,
+        }
+    }
+
+    /// The slug naming what a failure of this check means, e.g. `"lost-update"`: the one the
+    /// lesson set with [`ScenarioBuilder::kind`](crate::ScenarioBuilder::kind), else the
+    /// variant's default ([`Check::default_kind`]).
+    pub fn kind(&self) -> &str {
+        match self {
+            Check::Final { kind, .. }
+            | Check::FinalSum { kind, .. }
+            | Check::Always { kind, .. }
+            | Check::MaxInSection { kind, .. }
+                if !kind.is_empty() =>
+            {
+                kind
+            }
+            _ => self.default_kind(),
+        }
+    }
+
+    /// The kind used when the lesson sets none: `"wrong-result"` for `Final` and `FinalSum`,
+    /// `"violated"` for `Always`, `"over-capacity"` for `MaxInSection`.
+    pub fn default_kind(&self) -> &'static str {
+        match self {
+            Check::Final { .. } | Check::FinalSum { .. } => "wrong-result",
+            Check::Always { .. } => "violated",
+            Check::MaxInSection { .. } => "over-capacity",
+        }
+    }
+
+    pub(crate) fn set_kind(&mut self, new: String) {
+        match self {
+            Check::Final { kind, .. }
+            | Check::FinalSum { kind, .. }
+            | Check::Always { kind, .. }
+            | Check::MaxInSection { kind, .. } => *kind = new,
         }
     }
 
@@ -423,5 +471,19 @@ mod tests {
         assert!(Cmp::Ne.holds(Value::None, Value::Int(0)));
         assert!(!Cmp::Lt.holds(Value::None, Value::Int(0)));
         assert!(Cmp::Le.holds(Value::Int(2), Value::Int(2)));
+    }
+
+    #[test]
+    fn an_unnamed_check_has_its_variants_default_kind() {
+        let mut c = Check::MaxInSection {
+            section: SectionId(0),
+            max: 1,
+            message: "two inside".into(),
+            kind: String::new(),
+        };
+        assert_eq!(c.kind(), "over-capacity");
+        c.set_kind("double-booking".into());
+        assert_eq!(c.kind(), "double-booking");
+        assert_eq!(c.default_kind(), "over-capacity");
     }
 }

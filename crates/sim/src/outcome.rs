@@ -1,6 +1,7 @@
 //! How a run ends ([`Outcome`]), Python's exceptions for misuse ([`PyError`]), and the hashable
 //! summary the explorer groups runs by ([`OutcomeClass`]).
 
+use crate::scenario::Scenario;
 use crate::value::{ThreadId, Value};
 use std::fmt;
 
@@ -327,6 +328,47 @@ impl fmt::Display for OutcomeClass {
     }
 }
 
+/// The kind of a violation: the check's own (see [`Check::kind`](crate::Check::kind)), or
+/// `"assertion"` for an `assert` op. A check index the scenario does not have gives
+/// `"violated"`.
+fn violation_kind(scn: &Scenario, check: CheckRef) -> String {
+    match check {
+        CheckRef::Check(i) => scn
+            .checks
+            .get(i)
+            .map_or("violated", |c| c.kind())
+            .to_string(),
+        CheckRef::Assert { .. } => "assertion".to_string(),
+    }
+}
+
+/// A slug naming how a run ended, for the UI and for lessons' expectations: `"ok"`,
+/// `"deadlock"`, `"exception"` (misuse), `"step-limit"`, and for a violated check its kind
+/// (set with [`ScenarioBuilder::kind`](crate::ScenarioBuilder::kind), e.g. `"lost-update"`, else
+/// the variant's default) or `"assertion"` for a failed `assert` op.
+pub fn outcome_kind(scn: &Scenario, o: &Outcome) -> String {
+    match o {
+        Outcome::Finished { .. } => "ok".to_string(),
+        Outcome::Deadlock { .. } => "deadlock".to_string(),
+        Outcome::Misuse { .. } => "exception".to_string(),
+        Outcome::Violated { check, .. } => violation_kind(scn, *check),
+        Outcome::StepLimit { .. } => "step-limit".to_string(),
+    }
+}
+
+/// [`outcome_kind`] for an explorer's class, plus `"livelock"` and `"unexplored"`.
+pub fn class_kind(scn: &Scenario, c: &OutcomeClass) -> String {
+    match c {
+        OutcomeClass::Finished { .. } => "ok".to_string(),
+        OutcomeClass::Deadlock { .. } => "deadlock".to_string(),
+        OutcomeClass::Misuse { .. } => "exception".to_string(),
+        OutcomeClass::Violated { check, .. } => violation_kind(scn, *check),
+        OutcomeClass::StepLimit => "step-limit".to_string(),
+        OutcomeClass::Livelock => "livelock".to_string(),
+        OutcomeClass::Unexplored => "unexplored".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,5 +397,57 @@ mod tests {
             "T2 raised RuntimeError: release unlocked lock"
         );
         assert!(OutcomeClass::Livelock.is_bad());
+    }
+
+    #[test]
+    fn kinds_name_every_ending_and_use_the_checks_own() {
+        use crate::prelude::*;
+        let scn = ScenarioBuilder::new("k")
+            .var("counter", 0)
+            .check_final("counter", Cmp::Eq, 2, "lost update")
+            .kind("lost-update")
+            .check_always("counter", Cmp::Le, 5, "too big")
+            .thread("T1", |t| {
+                t.op("nop", nop());
+            })
+            .build()
+            .unwrap();
+        let violated = |check| Outcome::Violated {
+            check,
+            message: String::new(),
+            vars: vec![],
+        };
+        let kind = |o: &Outcome| outcome_kind(&scn, o);
+        assert_eq!(kind(&Outcome::Finished { vars: vec![] }), "ok");
+        assert_eq!(
+            kind(&Outcome::Deadlock {
+                blocked: vec![],
+                cycle: vec![]
+            }),
+            "deadlock"
+        );
+        assert_eq!(
+            kind(&Outcome::Misuse {
+                thread: ThreadId(0),
+                error: PyError::new(PyExc::ValueError, "x"),
+            }),
+            "exception"
+        );
+        assert_eq!(kind(&violated(CheckRef::Check(0))), "lost-update");
+        assert_eq!(kind(&violated(CheckRef::Check(1))), "violated");
+        assert_eq!(kind(&violated(CheckRef::Check(9))), "violated");
+        assert_eq!(
+            kind(&violated(CheckRef::Assert {
+                thread: ThreadId(0),
+                pc: 0
+            })),
+            "assertion"
+        );
+        assert_eq!(kind(&Outcome::StepLimit { steps: 3 }), "step-limit");
+        let o = violated(CheckRef::Check(0));
+        assert_eq!(class_kind(&scn, &o.class()), "lost-update");
+        assert_eq!(class_kind(&scn, &OutcomeClass::Livelock), "livelock");
+        assert_eq!(class_kind(&scn, &OutcomeClass::Unexplored), "unexplored");
+        assert_eq!(class_kind(&scn, &OutcomeClass::StepLimit), "step-limit");
     }
 }

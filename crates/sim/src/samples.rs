@@ -36,7 +36,7 @@ fn increment(t: &mut ThreadBuilder, locked: bool) {
 
 /// The race condition: `threads` threads each run `counter += 1` `increments` times (unrolled),
 /// with or without a `Lock` around it. No checks: the final counter is the outcome.
-/// `threads` is clamped to `1..=8`, `increments` to `0..=100`.
+/// `threads` is clamped to `1..=`[`MAX_THREADS`] (16), `increments` to `0..=100`.
 pub fn race(threads: usize, increments: usize, locked: bool) -> Arc<Scenario> {
     let threads = threads.clamp(1, MAX_THREADS);
     let increments = increments.min(100);
@@ -58,7 +58,8 @@ pub fn race(threads: usize, increments: usize, locked: bool) -> Arc<Scenario> {
 
 /// The race as a real loop, `for _ in range(n): counter += 1`, with the GIL on. The loop's
 /// `JUMP_BACKWARD` is a switch point (CPython 3.10+); with `switch_everywhere` every op is one
-/// (an interpreter that may switch between any two bytecodes). `threads` is clamped to `1..=8`.
+/// (an interpreter that may switch between any two bytecodes). `threads` is clamped to
+/// `1..=`[`MAX_THREADS`] (16).
 pub fn gil_race(threads: usize, n: i64, switch_everywhere: bool) -> Arc<Scenario> {
     let threads = threads.clamp(1, MAX_THREADS);
     let mut b = ScenarioBuilder::new(format!(
@@ -298,11 +299,28 @@ pub fn singleton(double_checked: bool) -> Arc<Scenario> {
 
 /// A connection pool: `threads` threads each take a permit of `Semaphore(permits)`, use a
 /// connection, and give it back. At most `permits` may be inside at once. `threads` is clamped
-/// to `1..=8`.
+/// to `1..=`[`MAX_THREADS`] (16): `semaphore_pool(10, 3)` is ten users sharing three connections.
 pub fn semaphore_pool(threads: usize, permits: u32) -> Arc<Scenario> {
+    pool(threads, permits, false)
+}
+
+/// [`semaphore_pool`] with a bug: `T1` calls `pool.release()` once more after its `with pool:`
+/// block. A plain `Semaphore` just counts up, so the pool now hands out one connection too many
+/// and `permits + 1` users can be inside at once, which the section check catches. (A
+/// `BoundedSemaphore` would raise `ValueError` at the extra release instead.)
+pub fn semaphore_pool_extra_release(threads: usize, permits: u32) -> Arc<Scenario> {
+    pool(threads, permits, true)
+}
+
+fn pool(threads: usize, permits: u32, extra_release: bool) -> Arc<Scenario> {
     let threads = threads.clamp(1, MAX_THREADS);
     let mut b = ScenarioBuilder::new(format!(
-        "semaphore pool {threads} threads, {permits} permits"
+        "semaphore pool {threads} threads, {permits} permits{}",
+        if extra_release {
+            ", T1 releases twice"
+        } else {
+            ""
+        }
     ))
     .semaphore("pool", permits)
     .check_max_in_section(
@@ -320,6 +338,10 @@ pub fn semaphore_pool(threads: usize, permits: u32) -> Arc<Scenario> {
                 .op("(leaving)", exit("connection"))
                 .line(5)
                 .op("(end of with) pool.release()", sem_release("pool"));
+            if extra_release && i == 0 {
+                t.line(7)
+                    .op("pool.release()  # one too many", sem_release("pool"));
+            }
         });
     }
     done(b)
@@ -335,6 +357,7 @@ mod tests {
             assert!(race(n, n, true).threads.len() <= MAX_THREADS);
             assert!(gil_race(n, 2, false).threads.len() <= MAX_THREADS);
             assert!(semaphore_pool(n, 0).threads.len() <= MAX_THREADS);
+            assert!(semaphore_pool_extra_release(n, 0).threads.len() <= MAX_THREADS);
         }
         for tasks in [-5, 0, 3, 1_000_000] {
             producer_consumer(false, tasks, 0);

@@ -8,8 +8,9 @@ use crate::op::{Check, Op, OpKind, Operand};
 use crate::value::{LockId, RegId, ThreadId, Value};
 use std::fmt;
 
-/// The most threads a scenario may have (thread letters in schedule strings are `a`..=`h`).
-pub const MAX_THREADS: usize = 8;
+/// The most threads a scenario may have (16: thread letters in schedule strings are `a`..=`p`,
+/// and the explorer packs a permutation of threads into 64 bits, four bits a thread).
+pub const MAX_THREADS: usize = 16;
 /// The most named critical sections a scenario may have (the machine keeps them as a bit set).
 pub const MAX_SECTIONS: usize = 64;
 /// The most registers one thread may have.
@@ -697,14 +698,20 @@ mod tests {
             Scenario::default().validate(),
             Err(ScenarioError::NoThreads)
         );
-        let mut s = one_thread(vec![]);
-        s.threads = vec![s.threads[0].clone(); 9];
-        for (i, t) in s.threads.iter_mut().enumerate() {
-            t.name = format!("T{i}");
-        }
+        let many = |n: usize| {
+            let mut s = one_thread(vec![]);
+            s.threads = vec![s.threads[0].clone(); n];
+            for (i, t) in s.threads.iter_mut().enumerate() {
+                t.name = format!("T{}", i + 1);
+            }
+            s
+        };
+        assert_eq!(many(16).validate(), Ok(()));
+        let err = many(17).validate().unwrap_err();
+        assert_eq!(err, ScenarioError::TooManyThreads { count: 17 });
         assert_eq!(
-            s.validate(),
-            Err(ScenarioError::TooManyThreads { count: 9 })
+            err.to_string(),
+            "the scenario has 17 threads; at most 16 are allowed"
         );
     }
 

@@ -3,8 +3,8 @@
 //!
 //! # Format (version 1)
 //!
-//! `1.` followed by runs: a thread letter (`a` = T1, `b` = T2, … `z` = T26) and an optional
-//! decimal repeat count. `1.a3ba2` is T1 T1 T1 T2 T1 T1. Every character is URL-safe
+//! `1.` followed by runs: a thread letter (`a` = T1, `b` = T2, … `p` = T16, the most a scenario
+//! may have; the format itself reads up to `z` = T26) and an optional decimal repeat count. `1.a3ba2` is T1 T1 T1 T2 T1 T1. Every character is URL-safe
 //! (letters, digits, `.`). Decoding never panics; it rejects anything else with a message that
 //! says what and where (positions are 1-based characters), and schedules longer than
 //! [`MAX_SCHEDULE_LEN`] steps.
@@ -100,8 +100,8 @@ impl fmt::Display for ScheduleError {
 impl std::error::Error for ScheduleError {}
 
 fn letter(t: ThreadId) -> char {
-    // Valid scenarios have at most 8 threads; an id past `z` (never produced by a machine) is
-    // written as `z` rather than failing.
+    // Valid scenarios have at most `MAX_THREADS` (16) threads, `a`..=`p`; an id past `z` (never
+    // produced by a machine) is written as `z` rather than failing.
     char::from(b'a' + t.0.min(25))
 }
 
@@ -257,6 +257,15 @@ mod tests {
         assert_eq!(sched(&[0, 0, 0, 1, 0, 0]).encode(), "1.a3ba2");
         assert_eq!(sched(&[]).encode(), "1.");
         assert_eq!(sched(&[7; 12]).encode(), "1.h12");
+        assert_eq!(sched(&[8, 15, 15]).encode(), "1.ip2");
+    }
+
+    #[test]
+    fn all_sixteen_thread_letters_round_trip() {
+        let ids: Vec<u8> = (0..16).chain((0..16).rev()).collect();
+        let s = sched(&ids);
+        assert_eq!(s.encode(), "1.abcdefghijklmnop2onmlkjihgfedcba");
+        assert_eq!(Schedule::decode(&s.encode()), Ok(s));
     }
 
     #[test]

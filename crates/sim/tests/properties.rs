@@ -378,6 +378,7 @@ fn arbitrary_scenario() -> impl Strategy<Value = Scenario> {
                     section: SectionId(0),
                     max: 1,
                     message: "two inside".into(),
+                    kind: String::new(),
                 }],
                 gil,
                 step_limit: 60,
@@ -409,6 +410,63 @@ proptest! {
         for o in report.outcomes.iter().filter(|o| !matches!(o.class, OutcomeClass::Unexplored | OutcomeClass::Livelock)) {
             let _ = o.class.to_string();
             prop_assert!(o.shortest.len() <= 40);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn views_of_arbitrary_runs_never_panic_and_cycles_follow_edges(
+        scn in arbitrary_scenario(),
+        picks in proptest::collection::vec(0u8..5, 0..80),
+    ) {
+        let scn = Arc::new(scn);
+        let Ok(mut run) = Run::new(Arc::clone(&scn)) else {
+            return Ok(());
+        };
+        for p in picks {
+            let _ = run.step(ThreadId(p));
+            let m = run.machine();
+            let g = m.wait_for_graph();
+            let n = g.cycle.len();
+            for i in 0..n {
+                let (from, to) = (g.cycle[i], g.cycle[(i + 1) % n]);
+                prop_assert!(
+                    g.edges.iter().any(|e| e.from == from && e.to == to),
+                    "cycle step {from:?} -> {to:?} is not an edge of {g:?}"
+                );
+            }
+            if let Some(Node::Thread(first)) = g.cycle.first() {
+                prop_assert!(g.cycle.iter().all(|x| !matches!(x, Node::Thread(t) if t < first)));
+            } else {
+                prop_assert!(g.cycle.is_empty());
+            }
+            for node in &g.nodes {
+                let _ = m.node_label(*node);
+            }
+        }
+        let len = run.len();
+        let tl = run.timeline(len.saturating_sub(30), len + 5);
+        prop_assert_eq!(tl.rows.len(), scn.threads.len());
+        for row in &tl.rows {
+            prop_assert_eq!(row.cells.len(), len.min(len + 5) + 1 - tl.first.min(len + 1));
+            for s in &row.spans {
+                prop_assert!(tl.first <= s.first && s.first <= s.last && s.last <= len);
+            }
+        }
+        match explain(&run) {
+            Some(e) => {
+                prop_assert!(run.outcome().is_some());
+                prop_assert!(!e.title.is_empty());
+                for seg in e.title.iter().chain(e.lines.iter().flatten()) {
+                    if let Seg::Step(k) = seg {
+                        prop_assert!(*k >= 1 && *k <= len, "step {} of {}", k, len);
+                    }
+                }
+            }
+            None => prop_assert!(run.outcome().is_none()),
         }
     }
 }

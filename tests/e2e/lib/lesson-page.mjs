@@ -8,6 +8,18 @@ export class LessonPage {
   async open(slug = 'race-condition', query = '') {
     await this.page.goto(`${this.origin}/#/lesson/${slug}${query}`);
     await this.page.getByRole('heading', { level: 1 }).waitFor();
+    await this.page.locator(`[data-testid=lesson][data-lesson="${slug}"]`).waitFor();
+  }
+
+  /** The lesson root's data-* (lesson, variants, variant, expect). */
+  async info() {
+    return this.page.getByTestId('lesson').evaluate(el => ({ ...el.dataset }));
+  }
+
+  /** Picks a variant in a radio-group picker by its label, and waits for it. */
+  async pickVariant(label, slug) {
+    await this.page.getByRole('radiogroup').first().getByRole('radio', { name: label }).check();
+    await this.expectAttr('[data-testid=lesson]', 'data-variant', slug);
   }
 
   lockSwitch() {
@@ -68,31 +80,55 @@ export class LessonPage {
   }
 
   async explore() {
-    const lock = (await this.lockSwitch().getAttribute('aria-checked')) === 'true' ? 'on' : 'off';
+    const variant = (await this.info()).variant;
     await this.page.getByRole('button', { name: /Explore (every interleaving|again)/ }).click();
-    // The result for this lock setting (a result for the other one may still be on screen).
-    const r = this.page.locator(`[data-testid=explore-result][data-lock=${lock}]`);
-    await r.waitFor({ timeout: 30_000 });
-    return { total: Number(await r.getAttribute('data-total')), bad: Number(await r.getAttribute('data-bad')) };
+    // The result for this variant (a result for another one may still be on screen).
+    const r = this.page.locator(`[data-testid=explore-result][data-variant="${variant}"]`);
+    await r.waitFor({ timeout: 60_000 });
+    const attr = async n => r.getAttribute(n);
+    return {
+      total: BigInt(await attr('data-total')), bad: BigInt(await attr('data-bad')),
+      states: Number(await attr('data-states')), truncated: (await attr('data-truncated')) === 'true',
+    };
+  }
+
+  /** The explained outcome: kind, whether it is the variant's bug, title and step links. */
+  async explained() {
+    const o = this.page.getByTestId('outcome');
+    await o.waitFor({ timeout: 20_000 });
+    return o.evaluate(el => ({
+      kind: el.dataset.kind, bad: el.dataset.bad === 'true',
+      title: el.querySelector('.outcome-title').textContent.trim(),
+      text: el.textContent.replace(/\s+/g, ' ').trim(),
+      steps: [...el.querySelectorAll('button.step-ref')].map(b => Number(b.textContent.replace(/\D+/g, ''))),
+    }));
   }
 
   async waitForPool() {
     await this.page.locator('[data-testid=pool-status][data-state=ready]').waitFor({ timeout: 30_000 });
   }
 
-  /** Runs the real counter in `mode` (racy | mutex | atomic); returns the result's data-*. */
-  async runReal(mode, { threads, increments } = {}) {
-    const names = { racy: /Racy/, mutex: /Mutex/, atomic: /Atomic/ };
-    await this.page.getByRole('radio', { name: names[mode] }).click();
-    if (threads) await this.page.getByRole('spinbutton', { name: /^Threads/ }).fill(String(threads));
-    if (increments) await this.page.getByRole('spinbutton', { name: /^Increments per thread/ }).fill(String(increments));
-    const before = await this.page.getByTestId('real-result').count()
-      ? await this.page.getByTestId('real-result').getAttribute('data-run') : null;
-    await this.page.getByRole('button', { name: 'Run on real threads' }).click();
+  /**
+   * Runs the lesson's embedded lab experiment with `params` (by key: numbers fill inputs,
+   * strings pick options, booleans tick); resolves to the result's data-* (the lab's hooks).
+   */
+  async runReal(params = {}) {
+    const card = this.page.locator('[data-testid=lesson] [data-testid=experiment]');
+    const slug = await card.getAttribute('data-experiment');
+    for (const [key, value] of Object.entries(params)) {
+      const el = card.locator(`#${slug}-${key}`);
+      if (typeof value === 'boolean') await el.setChecked(value);
+      else if (typeof value === 'string') await el.selectOption(value);
+      else await el.fill(String(value));
+    }
+    const result = card.locator('[data-testid=lab-result]');
+    const before = (await result.count()) ? await result.getAttribute('data-run') : null;
+    await card.getByRole('button', { name: 'Run', exact: true }).click();
     await this.page.waitForFunction(prev => {
-      const el = document.querySelector('[data-testid=real-result]');
+      const el = document.querySelector('[data-testid=lesson] [data-testid=lab-result]');
       return el && el.getAttribute('data-run') !== prev;
     }, before, { timeout: 60_000 });
-    return this.page.getByTestId('real-result').evaluate(el => ({ ...el.dataset }));
+    await card.getByRole('button', { name: 'Run', exact: true }).waitFor();
+    return result.evaluate(el => ({ ...el.dataset }));
   }
 }

@@ -1,0 +1,440 @@
+//! Interchangeable threads and the canonical form of a machine state under permutations of them:
+//! the explorer's symmetry reduction. Nothing here changes how a machine steps; the explorer
+//! (see its module docs for why the counts stay exact) is the only user.
+
+use crate::machine::{Machine, Phase};
+use crate::outcome::{CheckRef, Outcome, OutcomeClass};
+use crate::scenario::{Scenario, MAX_THREADS};
+use crate::value::ThreadId;
+use crate::OpKind;
+use std::cmp::Ordering;
+
+// `Perm::key` packs a permutation into 64 bits, four bits a thread.
+const _: () = assert!(MAX_THREADS <= 16);
+
+/// A renaming of threads, as the canonical form of a state relates to the state it was made
+/// from: canonical thread `j` is thread `map[j]` of the original. Indices past the scenario's
+/// thread count map to themselves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Perm {
+    map: [u8; MAX_THREADS],
+}
+
+impl Perm {
+    pub(crate) fn identity() -> Perm {
+        let mut map = [0u8; MAX_THREADS];
+        for (i, m) in map.iter_mut().enumerate() {
+            *m = u8::try_from(i).unwrap_or(u8::MAX);
+        }
+        Perm { map }
+    }
+
+    pub(crate) fn is_identity(&self) -> bool {
+        *self == Perm::identity()
+    }
+
+    /// Where thread `t` goes (ids out of range are left alone).
+    pub(crate) fn apply(&self, t: ThreadId) -> ThreadId {
+        self.map.get(t.index()).map_or(t, |&m| ThreadId(m))
+    }
+
+    pub(crate) fn inverse(&self) -> Perm {
+        let mut inv = Perm::identity();
+        for (j, &m) in self.map.iter().enumerate() {
+            if let Some(slot) = inv.map.get_mut(usize::from(m)) {
+                *slot = u8::try_from(j).unwrap_or(u8::MAX);
+            }
+        }
+        inv
+    }
+
+    /// This permutation followed by swapping threads `a` and `b`: if `a` and `b` are
+    /// interchangeable in a state, stepping `b` leads to the successor of stepping `a` with the
+    /// two renamed, and this is its permutation.
+    pub(crate) fn then_swap(&self, a: ThreadId, b: ThreadId) -> Perm {
+        let mut p = *self;
+        for m in &mut p.map {
+            if *m == a.0 {
+                *m = b.0;
+            } else if *m == b.0 {
+                *m = a.0;
+            }
+        }
+        p
+    }
+
+    /// The permutation in 64 bits (a cache key).
+    pub(crate) fn key(&self) -> u64 {
+        self.map
+            .iter()
+            .fold(0u64, |k, &m| (k << 4) | u64::from(m & 0xf))
+    }
+}
+
+/// Whether a class names threads (and so changes under a renaming of them).
+pub(crate) fn names_threads(class: &OutcomeClass) -> bool {
+    matches!(
+        class,
+        OutcomeClass::Deadlock { .. }
+            | OutcomeClass::Violated {
+                check: CheckRef::Assert { .. },
+                ..
+            }
+    )
+}
+
+/// The class with every thread id `t` replaced by `p.apply(t)`.
+pub(crate) fn rename_class(class: &OutcomeClass, p: &Perm) -> OutcomeClass {
+    match class {
+        OutcomeClass::Deadlock { blocked } => {
+            let mut blocked: Vec<ThreadId> = blocked.iter().map(|&t| p.apply(t)).collect();
+            blocked.sort_unstable();
+            OutcomeClass::Deadlock { blocked }
+        }
+        OutcomeClass::Violated {
+            check: CheckRef::Assert { thread, pc },
+            message,
+        } => OutcomeClass::Violated {
+            check: CheckRef::Assert {
+                thread: p.apply(*thread),
+                pc: *pc,
+            },
+            message: message.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// What a thread is referred to by in shared state, as sortable codes: which locks it owns,
+/// where it waits in which condition's queue, whether it holds the GIL, whether the outcome
+/// names it.
+fn code(kind: u64, a: usize, b: usize) -> u64 {
+    (kind << 56) | ((a as u64 & 0xff_ffff) << 24) | (b as u64 & 0xff_ffff)
+}
+
+/// The groups of interchangeable threads of a scenario, and the canonical form of its states.
+#[derive(Clone, Debug)]
+pub(crate) struct Symmetry {
+    /// Each group's threads, ascending; only groups of two or more.
+    groups: Vec<Vec<u8>>,
+    /// Per thread: the member of its group just before it, if any.
+    prev: Vec<Option<u8>>,
+    /// Per thread: where its registers start in `Machine::regs`, and how many it has.
+    regs: Vec<(usize, usize)>,
+    /// Scratch: `(thread, code)` for every reference to a thread in shared state.
+    tags: Vec<(u8, u64)>,
+}
+
+impl Symmetry {
+    /// No reduction: every thread on its own.
+    pub(crate) fn none() -> Symmetry {
+        Symmetry {
+            groups: Vec::new(),
+            prev: Vec::new(),
+            regs: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
+    /// Threads are interchangeable when their programs do the same (op kinds and switch
+    /// points; source lines and texts are for display), they have the same registers, and no op
+    /// names one of them (only `JoinThread` can: a thread that is joined is on its own).
+    pub(crate) fn of(scn: &Scenario) -> Symmetry {
+        let n = scn.threads.len();
+        if !(2..=MAX_THREADS).contains(&n) {
+            return Symmetry::none();
+        }
+        let mut named = vec![false; n];
+        for t in &scn.threads {
+            for op in &t.program {
+                if let OpKind::JoinThread { thread } = op.kind {
+                    if let Some(x) = named.get_mut(thread.index()) {
+                        *x = true;
+                    }
+                }
+            }
+        }
+        let same = |a: usize, b: usize| {
+            let (x, y) = (&scn.threads[a], &scn.threads[b]);
+            x.regs == y.regs
+                && x.program.len() == y.program.len()
+                && x.program
+                    .iter()
+                    .zip(&y.program)
+                    .all(|(p, q)| p.kind == q.kind && p.gil_switch == q.gil_switch)
+        };
+        let mut taken = named.clone();
+        let mut groups: Vec<Vec<u8>> = Vec::new();
+        for a in 0..n {
+            if taken[a] {
+                continue;
+            }
+            let mut group = vec![a];
+            for (b, done) in taken.iter_mut().enumerate().skip(a + 1) {
+                if !*done && same(a, b) {
+                    *done = true;
+                    group.push(b);
+                }
+            }
+            if group.len() >= 2 {
+                groups.push(
+                    group
+                        .into_iter()
+                        .filter_map(|t| u8::try_from(t).ok())
+                        .collect(),
+                );
+            }
+        }
+        if groups.is_empty() {
+            return Symmetry::none();
+        }
+        let mut prev = vec![None; n];
+        for g in &groups {
+            for w in g.windows(2) {
+                prev[usize::from(w[1])] = Some(w[0]);
+            }
+        }
+        let mut regs = Vec::with_capacity(n);
+        let mut base = 0;
+        for t in &scn.threads {
+            regs.push((base, t.regs.len()));
+            base += t.regs.len();
+        }
+        Symmetry {
+            groups,
+            prev,
+            regs,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Whether there is nothing to reduce.
+    pub(crate) fn is_trivial(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The groups, as thread ids.
+    pub(crate) fn groups(&self) -> Vec<Vec<ThreadId>> {
+        self.groups
+            .iter()
+            .map(|g| g.iter().map(|&t| ThreadId(t)).collect())
+            .collect()
+    }
+
+    /// The member of `t`'s group just before it.
+    pub(crate) fn prev(&self, t: ThreadId) -> Option<ThreadId> {
+        self.prev.get(t.index()).copied().flatten().map(ThreadId)
+    }
+
+    /// Rename the threads of `m`, within their groups, into the canonical order: each group's
+    /// threads sorted by everything that is theirs (pc, wait phase, sections, registers,
+    /// thread-locals, and the locks, condition queue places, GIL and outcome that name them).
+    /// Two states that differ only by such a renaming get the same canonical form.
+    ///
+    /// Returns the permutation (canonical thread `j` was thread `perm.apply(j)` of `m`) and a
+    /// bit set of *twins*: bit `j` set when canonical thread `j` is indistinguishable from the
+    /// member of its group before it, so that swapping the two leaves the state unchanged.
+    pub(crate) fn canonicalize(&mut self, m: &mut Machine) -> (Perm, u32) {
+        let mut perm = Perm::identity();
+        let n = m.threads.len();
+        if self.groups.is_empty() || n != self.prev.len() {
+            return (perm, 0);
+        }
+        self.tags.clear();
+        for (l, st) in m.locks.iter().enumerate() {
+            if let Some(o) = st.owner {
+                self.tags.push((o.0, code(0, l, 0)));
+            }
+        }
+        for (c, waiters) in m.conds.iter().enumerate() {
+            for (k, w) in waiters.iter().enumerate() {
+                self.tags.push((w.0, code(1, c, k)));
+            }
+        }
+        if let Some(g) = m.gil {
+            self.tags.push((g.0, code(2, 0, 0)));
+        }
+        match &m.outcome {
+            Some(Outcome::Misuse { thread, .. })
+            | Some(Outcome::Violated {
+                check: CheckRef::Assert { thread, .. },
+                ..
+            }) => self.tags.push((thread.0, code(3, 0, 0))),
+            _ => {}
+        }
+        self.tags.sort_unstable();
+        // `spans[t]..spans[t + 1]`: thread t's tags.
+        let mut spans = [0usize; MAX_THREADS + 1];
+        for &(t, _) in &self.tags {
+            if let Some(s) = spans.get_mut(usize::from(t) + 1) {
+                *s += 1;
+            }
+        }
+        for i in 1..spans.len() {
+            spans[i] += spans[i - 1];
+        }
+        let me = &*self;
+        let cmp = |a: u8, b: u8| me.compare(m, &spans, usize::from(a), usize::from(b));
+        let mut twins = 0u32;
+        for g in &me.groups {
+            let mut order = [0u8; MAX_THREADS];
+            let order = &mut order[..g.len()];
+            order.copy_from_slice(g);
+            // Stable, so equal threads keep their order and an already canonical state maps to
+            // itself by the identity.
+            order.sort_by(|&a, &b| cmp(a, b));
+            for (k, &pos) in g.iter().enumerate() {
+                perm.map[usize::from(pos)] = order[k];
+                if k > 0 && cmp(order[k - 1], order[k]) == Ordering::Equal {
+                    twins |= 1 << pos;
+                }
+            }
+        }
+        if !perm.is_identity() {
+            self.apply(m, &perm);
+        }
+        (perm, twins)
+    }
+
+    fn compare(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
+        let (x, y) = (&m.threads[a], &m.threads[b]);
+        let phase = |p: Phase| match p {
+            Phase::Run => (0, 0),
+            Phase::WaitNotify { count } => (1, count),
+            Phase::Reacquire { count } => (2, count),
+        };
+        let regs = |t: usize| {
+            let (base, len) = self.regs[t];
+            m.regs.get(base..base + len).unwrap_or(&[])
+        };
+        let n = m.threads.len();
+        let tags = |t: usize| {
+            self.tags
+                .get(spans[t]..spans[t + 1])
+                .unwrap_or(&[])
+                .iter()
+                .map(|&(_, c)| c)
+        };
+        x.pc.cmp(&y.pc)
+            .then_with(|| phase(x.phase).cmp(&phase(y.phase)))
+            .then_with(|| x.sections.cmp(&y.sections))
+            .then_with(|| regs(a).cmp(regs(b)))
+            .then_with(|| {
+                m.locals
+                    .chunks(n)
+                    .map(|slot| slot[a].cmp(&slot[b]))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(Ordering::Equal)
+            })
+            .then_with(|| tags(a).cmp(tags(b)))
+    }
+
+    /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
+    fn apply(&self, m: &mut Machine, perm: &Perm) {
+        let n = m.threads.len();
+        let inv = perm.inverse();
+        let moved: Vec<(usize, usize)> = (0..n)
+            .map(|j| (j, perm.map[j] as usize))
+            .filter(|(j, from)| j != from)
+            .collect();
+        let threads = m.threads.clone();
+        let regs = m.regs.clone();
+        let locals = m.locals.clone();
+        for &(j, from) in &moved {
+            m.threads[j] = threads[from].clone();
+            // Threads of a group have the same registers, so the ranges have the same length.
+            let ((to_base, len), (from_base, _)) = (self.regs[j], self.regs[from]);
+            m.regs[to_base..to_base + len].copy_from_slice(&regs[from_base..from_base + len]);
+            for slot in 0..locals.len() / n.max(1) {
+                m.locals[slot * n + j] = locals[slot * n + from];
+            }
+        }
+        for st in &mut m.locks {
+            st.owner = st.owner.map(|o| inv.apply(o));
+        }
+        for waiters in &mut m.conds {
+            for w in waiters.iter_mut() {
+                *w = inv.apply(*w);
+            }
+        }
+        m.gil = m.gil.map(|g| inv.apply(g));
+        match &mut m.outcome {
+            Some(Outcome::Misuse { thread, .. })
+            | Some(Outcome::Violated {
+                check: CheckRef::Assert { thread, .. },
+                ..
+            }) => *thread = inv.apply(*thread),
+            Some(Outcome::Deadlock { .. }) => {
+                // Recomputed rather than renamed: the cycle's order depends on thread numbers,
+                // and the canonical state must carry the outcome a run ending there would.
+                let blocked = m
+                    .thread_ids()
+                    .filter(|t| !m.is_finished(t.index()))
+                    .collect();
+                let cycle = m.deadlock_cycle();
+                m.outcome = Some(Outcome::Deadlock { blocked, cycle });
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::samples;
+
+    #[test]
+    fn identical_threads_form_one_group_and_joined_threads_stay_alone() {
+        let sym = Symmetry::of(&samples::semaphore_pool(4, 2));
+        assert_eq!(sym.groups(), vec![(0..4).map(ThreadId).collect::<Vec<_>>()]);
+        // Consumers C1..C3 are alike; P1 and P2 differ (their tasks), and in the fixed form
+        // `main` joins both producers.
+        let sym = Symmetry::of(&samples::producer_consumer(true, 2, 4));
+        assert_eq!(
+            sym.groups(),
+            vec![vec![ThreadId(2), ThreadId(3), ThreadId(4)]]
+        );
+        assert!(Symmetry::of(&samples::two_locks(true)).is_trivial());
+    }
+
+    #[test]
+    fn permuted_states_have_one_canonical_form() {
+        let scn = samples::race(3, 1, false);
+        let mut sym = Symmetry::of(&scn);
+        let mut a = Machine::new(scn.clone()).unwrap();
+        let mut b = a.clone();
+        for t in [0, 0, 2] {
+            a.step(ThreadId(t)).unwrap();
+        }
+        for t in [1, 1, 0] {
+            b.step(ThreadId(t)).unwrap();
+        }
+        assert_ne!(a, b);
+        let (pa, _) = sym.canonicalize(&mut a);
+        let (pb, twins) = sym.canonicalize(&mut b);
+        assert_eq!(a, b);
+        // One thread did nothing: canonically first, as pc 0 sorts first.
+        assert_eq!(a.pc(ThreadId(0)), Some(0));
+        assert_eq!(pa.apply(ThreadId(0)), ThreadId(1));
+        assert_eq!(pb.apply(ThreadId(0)), ThreadId(2));
+        assert_eq!(twins, 0);
+    }
+
+    #[test]
+    fn renaming_a_class_renames_and_sorts_its_threads() {
+        let p = Perm::identity().then_swap(ThreadId(0), ThreadId(2));
+        let c = OutcomeClass::Deadlock {
+            blocked: vec![ThreadId(0), ThreadId(1)],
+        };
+        assert_eq!(
+            rename_class(&c, &p),
+            OutcomeClass::Deadlock {
+                blocked: vec![ThreadId(1), ThreadId(2)]
+            }
+        );
+        assert_eq!(rename_class(&c, &p.inverse()), rename_class(&c, &p));
+        assert_eq!(p.inverse().inverse(), p);
+        assert!(!names_threads(&OutcomeClass::Livelock));
+    }
+}
