@@ -18,8 +18,9 @@
 
 use lab::{
     BankMode, BankParams, CacheDesign, CacheParams, Cancel, Clock, CounterMode, CounterParams,
-    DeadlockParams, Env, LabReport, LabRequest, LockOrdering, ProducerConsumerParams, Shutdown,
-    SingletonDesign, SingletonParams, StdClock, StdThreads,
+    DeadlockParams, Env, LabReport, LabRequest, LockOrdering, ProducerConsumerParams,
+    RwLockParams, SemaphoreParams, Shutdown, SingletonDesign, SingletonParams, StdClock,
+    StdThreads, ThreadLocalParams, TryLockParams,
 };
 
 const RUNS: usize = 5;
@@ -83,12 +84,26 @@ fn main() {
                 "cpu-speedup-threads",
                 "cpu-speedup-gil",
             ],
+            "try-lock" => &[
+                "success-rate",
+                "failures",
+                "blocking-us-per-acquisition",
+                "try-loop-us-per-acquisition",
+                "try-loop-busy",
+                "timeouts",
+            ],
             "reentry" => &["lock-detected", "lock-waited-ms", "rlock-max-depth"],
             "semaphore" => &[
                 "max-holders",
                 "waits",
                 "extra-release-holders",
                 "bounded-max-holders",
+            ],
+            "thread-local" => &[
+                "thread-local-mismatches",
+                "shared-mismatches",
+                "thread-local-ms",
+                "shared-ms",
             ],
             "rwlock" => &[
                 "rp-max-readers",
@@ -113,6 +128,98 @@ fn main() {
     }
 
     println!("\n# variants");
+    for threads in [1, 2, 4] {
+        bench(
+            &env,
+            "try-lock",
+            &format!("threads={threads}"),
+            LabRequest::TryLock(TryLockParams {
+                threads,
+                ..TryLockParams::default()
+            }),
+            RUNS,
+            None,
+            &[
+                "success-rate",
+                "blocking-us-per-acquisition",
+                "try-loop-us-per-acquisition",
+            ],
+        );
+    }
+    for (name, params) in [
+        (
+            "thread-local-2",
+            ThreadLocalParams {
+                threads: 2,
+                ..ThreadLocalParams::default()
+            },
+        ),
+        (
+            "thread-local-no-window",
+            ThreadLocalParams {
+                window: 0,
+                ..ThreadLocalParams::default()
+            },
+        ),
+        (
+            "thread-local-forced",
+            ThreadLocalParams {
+                force: true,
+                ..ThreadLocalParams::default()
+            },
+        ),
+    ] {
+        bench(
+            &env,
+            name,
+            "",
+            LabRequest::ThreadLocal(params),
+            RUNS,
+            None,
+            &["thread-local-mismatches", "shared-mismatches"],
+        );
+    }
+    for force in [false, true] {
+        bench(
+            &env,
+            if force {
+                "semaphore-extra-release-forced"
+            } else {
+                "semaphore-extra-release"
+            },
+            "",
+            LabRequest::Semaphore(SemaphoreParams {
+                extra_release: true,
+                force,
+                ..SemaphoreParams::default()
+            }),
+            RUNS,
+            None,
+            &[
+                "max-holders",
+                "pool-bounded-extra-refused",
+                "pool-bounded-late-refusals",
+                "pool-bounded-max-holders",
+            ],
+        );
+    }
+    bench(
+        &env,
+        "rwlock-forced",
+        "",
+        LabRequest::RwLock(RwLockParams {
+            force: true,
+            ..RwLockParams::default()
+        }),
+        RUNS,
+        None,
+        &[
+            "rp-writer-wait-ms",
+            "rp-writer-starved",
+            "wp-writer-wait-ms",
+            "wp-writer-starved",
+        ],
+    );
     bench(
         &env,
         "deadlock-global",

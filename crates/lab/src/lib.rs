@@ -17,8 +17,9 @@
 //!   `RLock` with owners, semaphores, two reader-writer locks, a bounded queue, and the
 //!   [`primitives::WaitGraph`] whose waiters detect deadlocks.
 //! - One module per experiment, each with its `…Params` (bounded, `Default`, `validate`) and
-//!   `…Report` (`figures()`): [`counter`], [`sleep_cpu`], [`reentry`], [`semaphore`],
-//!   [`rwlock`], [`deadlock`], [`bank`], [`cache`], [`producer_consumer`], [`singleton`].
+//!   `…Report` (`figures()`): [`counter`], [`sleep_cpu`], [`try_lock`], [`reentry`],
+//!   [`semaphore`], [`thread_local`](mod@thread_local), [`rwlock`], [`deadlock`], [`bank`], [`cache`],
+//!   [`producer_consumer`], [`singleton`].
 //! - [`repeat`](mod@repeat): one experiment run R times, with a histogram of its key outcome.
 //! - [`schema`]: each experiment's title, question and parameters (bounds, current values) as
 //!   data, so a UI can edit any request without knowing its struct.
@@ -57,6 +58,8 @@ pub mod rwlock;
 pub mod semaphore;
 pub mod singleton;
 pub mod sleep_cpu;
+pub mod thread_local;
+pub mod try_lock;
 pub mod wait;
 
 use std::fmt;
@@ -75,9 +78,11 @@ pub use reentry::{ReentryParams, ReentryReport};
 pub use repeat::{repeat, RepeatReport};
 pub use report::{Figure, Histogram, Outcome};
 pub use rwlock::{RwDesign, RwLockParams, RwLockReport, RwRun};
-pub use semaphore::{SemaphoreParams, SemaphoreReport};
+pub use semaphore::{BoundedPoolRun, SemaphoreParams, SemaphoreReport};
 pub use singleton::{SingletonDesign, SingletonParams, SingletonReport};
 pub use sleep_cpu::{PhaseTimes, SleepVsCpuParams, SleepVsCpuReport};
+pub use thread_local::{ThreadLocalParams, ThreadLocalReport};
+pub use try_lock::{TryLockParams, TryLockReport};
 
 /// An experiment to run, with its parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,10 +91,14 @@ pub enum LabRequest {
     Counter(CounterParams),
     /// Waiting work overlaps on threads; CPU work speeds up, except under a GIL.
     SleepVsCpu(SleepVsCpuParams),
+    /// `acquire(blocking=False)`: how often a try gets the lock; blocking vs looping on tries.
+    TryLock(TryLockParams),
     /// A held `Lock` re-acquired (detected, reported) vs an `RLock` (re-entered).
     Reentry(ReentryParams),
     /// N tasks, K permits; the unmatched-release pitfall.
     Semaphore(SemaphoreParams),
+    /// Each thread's id written and read back: thread-local storage vs one shared slot.
+    ThreadLocal(ThreadLocalParams),
     /// Concurrent readers and a writer's wait, reader- vs writer-preferring.
     RwLock(RwLockParams),
     /// Two locks in opposite order: detected, reported, recovered; one global order finishes.
@@ -111,10 +120,14 @@ pub enum LabReport {
     Counter(CounterReport),
     /// See [`SleepVsCpuReport`].
     SleepVsCpu(SleepVsCpuReport),
+    /// See [`TryLockReport`].
+    TryLock(TryLockReport),
     /// See [`ReentryReport`].
     Reentry(ReentryReport),
     /// See [`SemaphoreReport`].
     Semaphore(SemaphoreReport),
+    /// See [`ThreadLocalReport`].
+    ThreadLocal(ThreadLocalReport),
     /// See [`RwLockReport`].
     RwLock(RwLockReport),
     /// See [`DeadlockReport`].
@@ -156,11 +169,13 @@ impl From<ParamError> for LabError {
 }
 
 /// Every experiment's slug, in the order the tutorial introduces them.
-pub const SLUGS: [&str; 10] = [
+pub const SLUGS: [&str; 12] = [
     "counter",
     "sleep-vs-cpu",
+    "try-lock",
     "reentry",
     "semaphore",
+    "thread-local",
     "rwlock",
     "deadlock",
     "bank",
@@ -175,8 +190,10 @@ impl LabRequest {
         vec![
             LabRequest::Counter(CounterParams::default()),
             LabRequest::SleepVsCpu(SleepVsCpuParams::default()),
+            LabRequest::TryLock(TryLockParams::default()),
             LabRequest::Reentry(ReentryParams::default()),
             LabRequest::Semaphore(SemaphoreParams::default()),
+            LabRequest::ThreadLocal(ThreadLocalParams::default()),
             LabRequest::RwLock(RwLockParams::default()),
             LabRequest::Deadlock(DeadlockParams::default()),
             LabRequest::Bank(BankParams::default()),
@@ -196,14 +213,16 @@ impl LabRequest {
         match self {
             LabRequest::Counter(_) => SLUGS[0],
             LabRequest::SleepVsCpu(_) => SLUGS[1],
-            LabRequest::Reentry(_) => SLUGS[2],
-            LabRequest::Semaphore(_) => SLUGS[3],
-            LabRequest::RwLock(_) => SLUGS[4],
-            LabRequest::Deadlock(_) => SLUGS[5],
-            LabRequest::Bank(_) => SLUGS[6],
-            LabRequest::Cache(_) => SLUGS[7],
-            LabRequest::ProducerConsumer(_) => SLUGS[8],
-            LabRequest::Singleton(_) => SLUGS[9],
+            LabRequest::TryLock(_) => SLUGS[2],
+            LabRequest::Reentry(_) => SLUGS[3],
+            LabRequest::Semaphore(_) => SLUGS[4],
+            LabRequest::ThreadLocal(_) => SLUGS[5],
+            LabRequest::RwLock(_) => SLUGS[6],
+            LabRequest::Deadlock(_) => SLUGS[7],
+            LabRequest::Bank(_) => SLUGS[8],
+            LabRequest::Cache(_) => SLUGS[9],
+            LabRequest::ProducerConsumer(_) => SLUGS[10],
+            LabRequest::Singleton(_) => SLUGS[11],
         }
     }
 
@@ -212,8 +231,10 @@ impl LabRequest {
         match self {
             LabRequest::Counter(p) => p.validate(max_threads),
             LabRequest::SleepVsCpu(p) => p.validate(max_threads),
+            LabRequest::TryLock(p) => p.validate(max_threads),
             LabRequest::Reentry(p) => p.validate(max_threads),
             LabRequest::Semaphore(p) => p.validate(max_threads),
+            LabRequest::ThreadLocal(p) => p.validate(max_threads),
             LabRequest::RwLock(p) => p.validate(max_threads),
             LabRequest::Deadlock(p) => p.validate(max_threads),
             LabRequest::Bank(p) => p.validate(max_threads),
@@ -232,9 +253,25 @@ impl LabRequest {
             // 100 M increments/s is well under what every exact mode reaches on 2 cores.
             LabRequest::Counter(p) => m(p.threads).saturating_mul(p.increments) / 100_000,
             LabRequest::SleepVsCpu(p) => p.estimated_ms(),
+            // Three phases of `total_work` (10 ns per unit is generous), plus a microsecond of
+            // lock traffic per try or acquisition.
+            LabRequest::TryLock(p) => {
+                let ops = m(p.threads).saturating_mul(m(p.attempts));
+                p.total_work().saturating_mul(3) / 100_000 + ops.saturating_mul(3) / 1000
+            }
             LabRequest::Reentry(p) => m(p.timeout_ms),
+            // The extra release runs the pool a second time, on a BoundedSemaphore.
             LabRequest::Semaphore(p) => {
-                m(p.tasks).saturating_mul(m(p.rounds)).saturating_mul(m(p.hold_ms)) / m(p.permits.max(1))
+                let pool = m(p.tasks)
+                    .saturating_mul(m(p.rounds))
+                    .saturating_mul(m(p.hold_ms))
+                    / m(p.permits.max(1));
+                pool.saturating_mul(1 + u64::from(p.extra_release))
+            }
+            // Two phases of `total_work`, plus contended stores and loads on the shared slot.
+            LabRequest::ThreadLocal(p) => {
+                let ops = m(p.threads).saturating_mul(m(p.iterations));
+                p.total_work().saturating_mul(2) / 100_000 + ops / 5_000
             }
             LabRequest::RwLock(p) => 2 * m(p.duration_ms),
             LabRequest::Deadlock(p) => m(p.timeout_ms) + m(p.hold_ms),
@@ -261,8 +298,10 @@ impl LabRequest {
         let n = match self {
             LabRequest::Counter(p) => p.threads,
             LabRequest::SleepVsCpu(p) => p.tasks,
+            LabRequest::TryLock(p) => p.threads,
             LabRequest::Reentry(_) => 1,
             LabRequest::Semaphore(p) => p.tasks.max(2),
+            LabRequest::ThreadLocal(p) => p.threads,
             LabRequest::RwLock(p) => p.readers.saturating_add(1),
             LabRequest::Deadlock(p) => p.threads,
             LabRequest::Bank(p) => p.threads,
@@ -280,14 +319,16 @@ impl LabReport {
         match self {
             LabReport::Counter(_) => SLUGS[0],
             LabReport::SleepVsCpu(_) => SLUGS[1],
-            LabReport::Reentry(_) => SLUGS[2],
-            LabReport::Semaphore(_) => SLUGS[3],
-            LabReport::RwLock(_) => SLUGS[4],
-            LabReport::Deadlock(_) => SLUGS[5],
-            LabReport::Bank(_) => SLUGS[6],
-            LabReport::Cache(_) => SLUGS[7],
-            LabReport::ProducerConsumer(_) => SLUGS[8],
-            LabReport::Singleton(_) => SLUGS[9],
+            LabReport::TryLock(_) => SLUGS[2],
+            LabReport::Reentry(_) => SLUGS[3],
+            LabReport::Semaphore(_) => SLUGS[4],
+            LabReport::ThreadLocal(_) => SLUGS[5],
+            LabReport::RwLock(_) => SLUGS[6],
+            LabReport::Deadlock(_) => SLUGS[7],
+            LabReport::Bank(_) => SLUGS[8],
+            LabReport::Cache(_) => SLUGS[9],
+            LabReport::ProducerConsumer(_) => SLUGS[10],
+            LabReport::Singleton(_) => SLUGS[11],
         }
     }
 
@@ -296,14 +337,42 @@ impl LabReport {
         match self {
             LabReport::Counter(r) => r.figures(),
             LabReport::SleepVsCpu(r) => r.figures(),
+            LabReport::TryLock(r) => r.figures(),
             LabReport::Reentry(r) => r.figures(),
             LabReport::Semaphore(r) => r.figures(),
+            LabReport::ThreadLocal(r) => r.figures(),
             LabReport::RwLock(r) => r.figures(),
             LabReport::Deadlock(r) => r.figures(),
             LabReport::Bank(r) => r.figures(),
             LabReport::Cache(r) => r.figures(),
             LabReport::ProducerConsumer(r) => r.figures(),
             LabReport::Singleton(r) => r.figures(),
+        }
+    }
+
+    /// Whether the run showed the experiment's failure: updates lost, more holders than
+    /// permits, a thread reading another thread's id from the shared slot, a deadlock, money
+    /// created or destroyed, a value computed twice, tasks lost or duplicated, more than one
+    /// instance, a starved writer, a lock that waited for itself. A lesson offers to replay an
+    /// interleaving that does the same when this is true.
+    ///
+    /// Measurements with no bad outcome (sleep-vs-cpu, try-lock: a busy try is the pattern
+    /// working) never went wrong. For thread-local it is the shared slot's mismatches, the
+    /// lesson's bad variant; thread-local storage cannot mismatch.
+    pub fn went_wrong(&self) -> bool {
+        match self {
+            LabReport::Counter(r) => r.lost > 0,
+            LabReport::SleepVsCpu(_) => false,
+            LabReport::TryLock(_) => false,
+            LabReport::Reentry(r) => r.lock_detected,
+            LabReport::Semaphore(r) => r.max_holders > r.permits,
+            LabReport::ThreadLocal(r) => r.shared_mismatches > 0,
+            LabReport::RwLock(r) => r.reader_preferring.writer_starved || r.writer_preferring.writer_starved,
+            LabReport::Deadlock(r) => r.deadlocked,
+            LabReport::Bank(r) => r.deadlocked || r.total_after != r.total_before,
+            LabReport::Cache(r) => r.duplicate_computations > 0 || !r.consistent,
+            LabReport::ProducerConsumer(r) => r.lost_tasks > 0 || r.duplicates > 0,
+            LabReport::Singleton(r) => r.instances > 1,
         }
     }
 
@@ -316,6 +385,11 @@ impl LabReport {
                 "CPU speed-up with threads",
                 Outcome::Real(r.cpu.speedup_threads()),
             ),
+            LabReport::TryLock(r) => (
+                "success-rate",
+                "Tries that got the lock (%)",
+                Outcome::Real(r.success_rate),
+            ),
             LabReport::Reentry(r) => (
                 "lock-detected",
                 "Self-deadlock detected",
@@ -325,6 +399,11 @@ impl LabReport {
                 "max-holders",
                 "Most holders at once",
                 Outcome::Count(u64::from(r.max_holders)),
+            ),
+            LabReport::ThreadLocal(r) => (
+                "shared-mismatches",
+                "Shared slot: read another thread's id",
+                Outcome::Count(r.shared_mismatches),
             ),
             LabReport::RwLock(r) => (
                 "rp-writer-starved",
@@ -361,8 +440,10 @@ pub fn run(req: &LabRequest, env: &Env) -> Result<LabReport, LabError> {
     Ok(match req {
         LabRequest::Counter(p) => LabReport::Counter(counter::run(p, env)),
         LabRequest::SleepVsCpu(p) => LabReport::SleepVsCpu(sleep_cpu::run(p, env)?),
+        LabRequest::TryLock(p) => LabReport::TryLock(try_lock::run(p, env)?),
         LabRequest::Reentry(p) => LabReport::Reentry(reentry::run(p, env)?),
         LabRequest::Semaphore(p) => LabReport::Semaphore(semaphore::run(p, env)?),
+        LabRequest::ThreadLocal(p) => LabReport::ThreadLocal(thread_local::run(p, env)?),
         LabRequest::RwLock(p) => LabReport::RwLock(rwlock::run(p, env)?),
         LabRequest::Deadlock(p) => LabReport::Deadlock(deadlock::run(p, env)?),
         LabRequest::Bank(p) => LabReport::Bank(bank::run(p, env)?),

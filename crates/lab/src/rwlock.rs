@@ -1,6 +1,10 @@
 //! The rwlock experiment: a steady stream of readers and one writer, on the seed's
 //! reader-preferring lock and on a writer-preferring one: how many readers were inside at once,
 //! and how long the writer waited (with the seed's lock, often until the readers stopped).
+//!
+//! "Starved" is judged by the writer the moment it gets in: were all readers done? Each reader
+//! says it is done *before* its final release, because that release may be the one that lets the
+//! writer in (see [`RwLockParams::force`] for the interleaving that checks it).
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
@@ -8,7 +12,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{RwLockApi, SeedRwLock, WriterFirstRwLock};
 use crate::report::Figure;
-use crate::wait::{sleep_ms, Gate};
+use crate::wait::{sleep_ms, wait_until_deadline, Gate, FORCE_WAIT_MS};
 use crate::LabError;
 
 /// The longest reader stream, in milliseconds (each design runs this long).
@@ -48,6 +52,17 @@ pub struct RwLockParams {
     pub write_hold_ms: u32,
     /// When the writer first tries, after the readers start; less than `duration_ms`.
     pub writer_delay_ms: u32,
+    /// Force the stream: the writer asks only once a reader is inside, and each reader, after
+    /// its hold, keeps its read until another reader has come in after it (or the stream ends,
+    /// or the lock would make a newcomer wait behind the writer). The reader count then never
+    /// falls to 0 while readers may still enter, so the reader-preferring lock starves the
+    /// writer in every run, and the writer-preferring one lets it in once the readers inside
+    /// leave.
+    ///
+    /// Each reader also lingers right after its final release until the writer has judged
+    /// whether it was starved: the worst case for that judgement, so a measurement that relied
+    /// on anything a reader does after its release would report a starved writer as not starved.
+    pub force: bool,
 }
 
 impl Default for RwLockParams {
@@ -60,6 +75,7 @@ impl Default for RwLockParams {
             read_hold_ms: 6,
             write_hold_ms: 2,
             writer_delay_ms: 20,
+            force: false,
         }
     }
 }
@@ -102,8 +118,8 @@ pub struct RwRun {
     pub writer_wait_ms: f64,
     /// The longest any write waited.
     pub writer_max_wait_ms: f64,
-    /// The first write got in only after the reader stream had ended: starved for the whole
-    /// run.
+    /// The first write got in only after every reader had made its last read: starved for the
+    /// whole run.
     pub writer_starved: bool,
     /// Times a reader and the writer were seen inside together: must be 0.
     pub overlaps: u64,
@@ -116,6 +132,8 @@ pub struct RwLockReport {
     pub readers: u32,
     /// How long the readers kept coming, per design.
     pub duration_ms: u32,
+    /// Whether the stream was forced ([`RwLockParams::force`]).
+    pub force: bool,
     /// The seed's reader-preferring lock.
     pub reader_preferring: RwRun,
     /// The writer-preferring lock.
@@ -133,6 +151,7 @@ impl RwLockReport {
                 "Reader stream per design (ms)",
                 self.duration_ms,
             ),
+            Figure::flag("forced", "Reader stream forced", self.force),
         ];
         figures.extend(self.reader_preferring.figures(&READER_PREFERRING_KEYS));
         figures.extend(self.writer_preferring.figures(&WRITER_PREFERRING_KEYS));
@@ -228,6 +247,7 @@ pub(crate) fn run(params: &RwLockParams, env: &Env) -> Result<RwLockReport, LabE
     Ok(RwLockReport {
         readers: params.readers,
         duration_ms: params.duration_ms,
+        force: params.force,
         reader_preferring,
         writer_preferring,
     })
@@ -237,6 +257,9 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
     let readers_now = AtomicU32::new(0);
     let max_readers = AtomicU32::new(0);
     let reads = AtomicU64::new(0);
+    // Read acquisitions so far: the forced hand-over waits for a later one.
+    let entries = AtomicU64::new(0);
+    // Readers that may still read: each counts itself out before its final release.
     let readers_left = AtomicU32::new(params.readers);
     let writer_inside = AtomicBool::new(false);
     let overlaps = AtomicU64::new(0);
@@ -244,6 +267,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
     let first_wait_us = AtomicU64::new(0);
     let max_wait_us = AtomicU64::new(0);
     let starved = AtomicBool::new(false);
+    let judged = AtomicBool::new(false);
     let gate = Gate::new(params.readers + 1);
     let hold = f64::from(params.read_hold_ms);
 
@@ -256,29 +280,55 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
         if (me as u32) < params.readers {
             // Staggered starts keep the stream steady: some reader is always inside.
             let stagger = hold * me as f64 / f64::from(params.readers);
-            if sleep_ms(env, stagger) {
-                while env.now_ms() < end {
-                    if !lock.acquire_read(env.cancel) {
-                        break;
-                    }
-                    let now = readers_now.fetch_add(1, Ordering::AcqRel) + 1;
-                    max_readers.fetch_max(now, Ordering::AcqRel);
-                    if writer_inside.load(Ordering::Acquire) {
-                        overlaps.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let finished = sleep_ms(env, hold);
-                    readers_now.fetch_sub(1, Ordering::AcqRel);
-                    lock.release_read();
-                    reads.fetch_add(1, Ordering::Relaxed);
-                    if !finished {
-                        break;
-                    }
+            let mut reading = sleep_ms(env, stagger) && env.now_ms() < end;
+            let mut counted = true;
+            while reading {
+                if !lock.acquire_read(env.cancel) {
+                    break;
                 }
+                let mine = entries.fetch_add(1, Ordering::AcqRel) + 1;
+                let now = readers_now.fetch_add(1, Ordering::AcqRel) + 1;
+                max_readers.fetch_max(now, Ordering::AcqRel);
+                if writer_inside.load(Ordering::Acquire) {
+                    overlaps.fetch_add(1, Ordering::Relaxed);
+                }
+                let mut finished = sleep_ms(env, hold);
+                if finished && params.force {
+                    // Hand over: keep the read until a later reader is in, while one can be.
+                    wait_until_deadline(env, end, || {
+                        entries.load(Ordering::Acquire) > mine || !lock.admits_readers()
+                    });
+                    finished = !env.cancelled();
+                }
+                readers_now.fetch_sub(1, Ordering::AcqRel);
+                reading = finished && env.now_ms() < end;
+                if !reading {
+                    // Out of the stream *before* the release: this release may be the one that
+                    // lets the writer in, and the writer judges starvation from `readers_left`
+                    // the moment it is in. Counted out after the release, a reader could still
+                    // be counted then, and a starved writer was reported as not starved.
+                    readers_left.fetch_sub(1, Ordering::AcqRel);
+                    counted = false;
+                }
+                lock.release_read();
+                if !reading && params.force {
+                    // Linger (see `RwLockParams::force`): nothing after the release may matter.
+                    wait_until_deadline(env, env.now_ms() + FORCE_WAIT_MS, || {
+                        judged.load(Ordering::Acquire)
+                    });
+                }
+                reads.fetch_add(1, Ordering::Relaxed);
             }
-            readers_left.fetch_sub(1, Ordering::AcqRel);
+            if counted {
+                // Never read, or cancelled while waiting to: holds nothing.
+                readers_left.fetch_sub(1, Ordering::AcqRel);
+            }
         } else {
             if !sleep_ms(env, f64::from(params.writer_delay_ms)) {
                 return;
+            }
+            if params.force {
+                wait_until_deadline(env, end, || entries.load(Ordering::Acquire) > 0);
             }
             loop {
                 let asked = env.now_ms();
@@ -293,6 +343,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
                 if writes.fetch_add(1, Ordering::Relaxed) == 0 {
                     first_wait_us.store(wait_us, Ordering::Relaxed);
                     starved.store(readers_left.load(Ordering::Acquire) == 0, Ordering::Relaxed);
+                    judged.store(true, Ordering::Release);
                 }
                 max_wait_us.fetch_max(wait_us, Ordering::Relaxed);
                 let finished = sleep_ms(env, f64::from(params.write_hold_ms));

@@ -13,7 +13,7 @@ use crate::deadlock::{self, LockOrdering};
 use crate::params::ParamError;
 use crate::producer_consumer::{self, Shutdown};
 use crate::singleton::{self, SingletonDesign};
-use crate::{reentry, rwlock, semaphore, sleep_cpu, LabRequest};
+use crate::{reentry, rwlock, semaphore, sleep_cpu, thread_local, try_lock, LabRequest};
 
 /// An experiment's title and what it shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +163,11 @@ impl LabRequest {
                 "Waiting overlaps across threads; does CPU work speed up too — on real threads, and under a GIL?",
                 "Understanding Concurrency and Threads",
             ),
+            LabRequest::TryLock(_) => (
+                "Lock usage patterns: acquire(blocking=False)",
+                "Threads try a lock each holds only briefly; a try that finds it busy does something else. How often does a try get the lock, and what does an acquisition cost when threads wait with a blocking acquire, or loop on tries?",
+                "Locks: Basic Synchronization; Lock Usage Patterns",
+            ),
             LabRequest::Reentry(_) => (
                 "Re-entering a lock",
                 "A thread acquires a Lock it already holds: it waits for itself forever (detected here by a time-out). An RLock lets it re-enter.",
@@ -172,6 +177,11 @@ impl LabRequest {
                 "Semaphore permits",
                 "N tasks share K permits: how many hold one at once? And what does one release too many do to a Semaphore, and to a BoundedSemaphore?",
                 "Semaphores; Binary Semaphore vs Regular Lock",
+            ),
+            LabRequest::ThreadLocal(_) => (
+                "Thread-Local Storage",
+                "Each thread writes its own user id and reads it back, many times. Through thread-local storage it always reads its own; through one shared slot (a global user_id), how often does it read another thread's?",
+                "Advanced Thread Safety Patterns: Thread-Local Storage",
             ),
             LabRequest::RwLock(_) => (
                 "Reader-writer lock",
@@ -235,6 +245,12 @@ impl LabRequest {
                 int("cpu-ms", "CPU work per task (ms)", "", 1, sleep_cpu::MAX_TASK_MS.into(), p.cpu_ms.into()),
                 int("gil-switch-ms", "GIL switch interval (ms)", "CPython's default is 5", 1, 50, p.gil_switch_ms.into()),
             ],
+            LabRequest::TryLock(p) => vec![
+                int("threads", "Threads", "all share one lock", 1, mt, p.threads.into()),
+                int("attempts", "Tries per thread", "and acquisitions per thread when blocking or looping", 1, try_lock::MAX_ATTEMPTS.into(), p.attempts.into()),
+                int("work", "Critical section (work)", "iterations inside the lock; a busy try does as much else", 0, try_lock::MAX_WORK.into(), p.work.into()),
+                flag("force", "Force a busy lock", "thread 0 holds the lock until every other thread has found it busy once", p.force),
+            ],
             LabRequest::Reentry(p) => vec![
                 int("timeout-ms", "Time-out (ms)", "how long the Lock waits for itself", 10, reentry::MAX_TIMEOUT_MS.into(), p.timeout_ms.into()),
                 int("depth", "RLock depth", "nested acquires", 1, reentry::MAX_DEPTH.into(), p.depth.into()),
@@ -244,6 +260,14 @@ impl LabRequest {
                 int("permits", "Permits", "Semaphore(K)", 1, semaphore::MAX_PERMITS.into(), p.permits.into()),
                 int("rounds", "Rounds", "acquisitions per task", 1, semaphore::MAX_ROUNDS.into(), p.rounds.into()),
                 int("hold-ms", "Hold (ms)", "", 0, semaphore::MAX_HOLD_MS.into(), p.hold_ms.into()),
+                flag("extra-release", "One release too many", "task 0 releases once more than it acquired; the pool then also runs on a BoundedSemaphore", p.extra_release),
+                flag("force", "Force the interleaving", "task 0's first round runs alone, then every task holds its permit until the pool is full", p.force),
+            ],
+            LabRequest::ThreadLocal(p) => vec![
+                int("threads", "Threads", "", 1, mt, p.threads.into()),
+                int("iterations", "Iterations per thread", "writes of the id, each read back", 1, thread_local::MAX_ITERATIONS.into(), p.iterations.into()),
+                int("window", "Work between write and read", "iterations", 0, thread_local::MAX_WINDOW.into(), p.window.into()),
+                flag("force", "Force the interleaving", "on the first iteration every thread writes before any reads back", p.force),
             ],
             LabRequest::RwLock(p) => vec![
                 int("readers", "Reader threads", "plus one writer", 1, mt.saturating_sub(1).max(1), p.readers.into()),
@@ -251,6 +275,7 @@ impl LabRequest {
                 int("read-hold-ms", "Read hold (ms)", "", 1, rwlock::MAX_HOLD_MS.into(), p.read_hold_ms.into()),
                 int("write-hold-ms", "Write hold (ms)", "", 0, rwlock::MAX_HOLD_MS.into(), p.write_hold_ms.into()),
                 int("writer-delay-ms", "Writer arrives after (ms)", "before the reader stream ends", 0, u64::from(p.duration_ms.saturating_sub(1)), p.writer_delay_ms.into()),
+                flag("force", "Force the reader stream", "each reader keeps its read until another is in, so their count never falls to 0 while one can enter", p.force),
             ],
             LabRequest::Deadlock(p) => vec![
                 choice("ordering", "Lock order", "", ORDERINGS, p.ordering.slug()),
@@ -323,6 +348,13 @@ impl LabRequest {
                 "gil-switch-ms" => p.gil_switch_ms = want_u32(key, value)?,
                 _ => return Err(unknown()),
             },
+            LabRequest::TryLock(p) => match key {
+                "threads" => p.threads = want_u32(key, value)?,
+                "attempts" => p.attempts = want_u32(key, value)?,
+                "work" => p.work = want_u32(key, value)?,
+                "force" => p.force = want_flag(key, value)?,
+                _ => return Err(unknown()),
+            },
             LabRequest::Reentry(p) => match key {
                 "timeout-ms" => p.timeout_ms = want_u32(key, value)?,
                 "depth" => p.depth = want_u32(key, value)?,
@@ -333,6 +365,15 @@ impl LabRequest {
                 "permits" => p.permits = want_u32(key, value)?,
                 "rounds" => p.rounds = want_u32(key, value)?,
                 "hold-ms" => p.hold_ms = want_u32(key, value)?,
+                "extra-release" => p.extra_release = want_flag(key, value)?,
+                "force" => p.force = want_flag(key, value)?,
+                _ => return Err(unknown()),
+            },
+            LabRequest::ThreadLocal(p) => match key {
+                "threads" => p.threads = want_u32(key, value)?,
+                "iterations" => p.iterations = want_u32(key, value)?,
+                "window" => p.window = want_u32(key, value)?,
+                "force" => p.force = want_flag(key, value)?,
                 _ => return Err(unknown()),
             },
             LabRequest::RwLock(p) => match key {
@@ -341,6 +382,7 @@ impl LabRequest {
                 "read-hold-ms" => p.read_hold_ms = want_u32(key, value)?,
                 "write-hold-ms" => p.write_hold_ms = want_u32(key, value)?,
                 "writer-delay-ms" => p.writer_delay_ms = want_u32(key, value)?,
+                "force" => p.force = want_flag(key, value)?,
                 _ => return Err(unknown()),
             },
             LabRequest::Deadlock(p) => match key {

@@ -1,14 +1,19 @@
 //! The semaphore experiment: N tasks share K permits (the most holders ever seen at once, and
 //! how often and how long tasks waited), and the binary-semaphore pitfall: an unmatched release
 //! of a `Semaphore(1)` lets two holders in, while a `BoundedSemaphore(1)` refuses it.
+//!
+//! With [`SemaphoreParams::extra_release`] the pitfall happens in the shared pool itself, as in
+//! the lesson's `if user_id == 0: db_connections.release()`: task 0 releases once more than it
+//! acquired, so up to K + 1 tasks can hold a permit at once. The same pool then runs again on a
+//! `BoundedSemaphore(K)`, which refuses that release only if it comes while the count is full.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use crate::env::Env;
+use crate::env::{Cancel, Env};
 use crate::params::{in_range, threads_in_range, ParamError};
-use crate::primitives::{BoundedSemaphore, Semaphore};
+use crate::primitives::{BoundedPermit, BoundedSemaphore, Permit, Semaphore};
 use crate::report::Figure;
-use crate::wait::{sleep_ms, wait_until, Gate};
+use crate::wait::{sleep_ms, wait_until, wait_until_deadline, Gate, FORCE_WAIT_MS};
 use crate::LabError;
 
 /// The most permits.
@@ -29,6 +34,16 @@ pub struct SemaphoreParams {
     pub rounds: u32,
     /// How long a holder keeps its permit, 0..=[`MAX_HOLD_MS`] ms.
     pub hold_ms: u32,
+    /// Task 0 releases once more than it acquired, right after its first round (the lesson's
+    /// bug): the shared semaphore then has K + 1 permits, and the pool runs a second time on a
+    /// `BoundedSemaphore(K)` with the same extra release.
+    pub extra_release: bool,
+    /// Force the interleaving: task 0's first round (and its extra release) runs while the
+    /// others wait; then every task's next acquisition holds its permit until the pool is full,
+    /// i.e. until as many tasks hold one as there are permits (K, or K + 1 after an accepted
+    /// extra release) or as there are tasks taking part. The most holders at once is then
+    /// exactly that number, in every run.
+    pub force: bool,
 }
 
 impl Default for SemaphoreParams {
@@ -40,6 +55,8 @@ impl Default for SemaphoreParams {
             permits: 2,
             rounds: 3,
             hold_ms: 10,
+            extra_release: false,
+            force: false,
         }
     }
 }
@@ -63,14 +80,21 @@ pub struct SemaphoreReport {
     pub permits: u32,
     /// Acquisitions made (tasks × rounds).
     pub acquisitions: u32,
-    /// The most tasks seen holding a permit at once: never more than `permits`.
+    /// The most tasks seen holding a permit at once: never more than `permits`, except with
+    /// `extra_release` (then up to `permits + 1`).
     pub max_holders: u32,
     /// Acquisitions that found no permit free and had to wait.
     pub waits: u32,
     /// Total time spent waiting for permits.
     pub wait_ms: f64,
-    /// Time for the whole shared-permits part.
+    /// Time for the whole shared-permits part (the `Semaphore` run).
     pub ms: f64,
+    /// Whether task 0 released once more than it acquired.
+    pub extra_release: bool,
+    /// Whether the interleaving was forced ([`SemaphoreParams::force`]).
+    pub force: bool,
+    /// With `extra_release`: the same pool on a `BoundedSemaphore(permits)`.
+    pub bounded_pool: Option<BoundedPoolRun>,
     /// Holders at once of a `Semaphore(1)` released once without an acquire: 2.
     pub unbounded_extra_release_holders: u32,
     /// What a `BoundedSemaphore(1)` said to the same release (Python's `ValueError`), if it
@@ -80,12 +104,38 @@ pub struct SemaphoreReport {
     pub bounded_max_holders: u32,
 }
 
+/// The shared pool with its extra release, run on a `BoundedSemaphore(permits)`.
+///
+/// Exactly one release is refused in every run: the extra one if it came while the count was
+/// full, else a later, innocent one (the first that would push the count past the bound).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundedPoolRun {
+    /// The extra release itself was refused (Python raises `ValueError` in the buggy task).
+    pub extra_refused: bool,
+    /// Ordinary releases refused later (Python raises in an innocent task): 1 when the extra
+    /// release was accepted because other tasks held permits, else 0.
+    pub late_refusals: u64,
+    /// The most tasks holding a permit at once: `permits + 1` is possible when the extra release
+    /// was accepted.
+    pub max_holders: u32,
+}
+
 impl SemaphoreReport {
     /// The report's figures, for the UI.
     pub fn figures(&self) -> Vec<Figure> {
-        vec![
+        let mut figures = vec![
             Figure::int("tasks", "Tasks", self.tasks),
             Figure::int("permits", "Permits", self.permits),
+        ];
+        if self.extra_release {
+            figures.push(Figure::flag(
+                "pool-extra-release",
+                "Task 0 released once more than it acquired",
+                true,
+            ));
+        }
+        figures.extend([
+            Figure::flag("forced", "Interleaving forced", self.force),
             Figure::int("acquisitions", "Acquisitions", self.acquisitions),
             Figure::int("max-holders", "Most holders at once", self.max_holders),
             Figure::int("waits", "Acquisitions that waited", self.waits),
@@ -106,7 +156,27 @@ impl SemaphoreReport {
                 "BoundedSemaphore(1): holders at once",
                 self.bounded_max_holders,
             ),
-        ]
+        ]);
+        if let Some(b) = &self.bounded_pool {
+            figures.extend([
+                Figure::flag(
+                    "pool-bounded-extra-refused",
+                    "BoundedSemaphore(K), same pool: the extra release refused",
+                    b.extra_refused,
+                ),
+                Figure::int(
+                    "pool-bounded-late-refusals",
+                    "BoundedSemaphore(K), same pool: innocent releases refused later",
+                    b.late_refusals,
+                ),
+                Figure::int(
+                    "pool-bounded-max-holders",
+                    "BoundedSemaphore(K), same pool: most holders at once",
+                    b.max_holders,
+                ),
+            ]);
+        }
+        figures
     }
 }
 
@@ -131,7 +201,19 @@ impl Holders {
 
 /// Runs the semaphore experiment (parameters already validated).
 pub(crate) fn run(params: &SemaphoreParams, env: &Env) -> Result<SemaphoreReport, LabError> {
-    let (max_holders, waits, wait_ms, ms) = shared_permits(params, env);
+    let shared = shared_permits(&Semaphore::new(u64::from(params.permits)), params, env);
+    let bounded_pool = params.extra_release.then(|| {
+        let semaphore = BoundedSemaphore::new(u64::from(params.permits));
+        let run = shared_permits(&semaphore, params, env);
+        let extra_refused = !run.extra_accepted;
+        BoundedPoolRun {
+            extra_refused,
+            late_refusals: semaphore
+                .refusals()
+                .saturating_sub(u64::from(extra_refused)),
+            max_holders: run.max_holders,
+        }
+    });
     let unbounded = unbounded_extra_release(env);
     let (bounded_refused, bounded_max_holders) = bounded_extra_release(env);
     if env.cancelled() {
@@ -141,27 +223,100 @@ pub(crate) fn run(params: &SemaphoreParams, env: &Env) -> Result<SemaphoreReport
         tasks: params.tasks,
         permits: params.permits,
         acquisitions: params.tasks * params.rounds,
-        max_holders,
-        waits,
-        wait_ms,
-        ms,
+        max_holders: shared.max_holders,
+        waits: shared.waits,
+        wait_ms: shared.wait_ms,
+        ms: shared.ms,
+        extra_release: params.extra_release,
+        force: params.force,
+        bounded_pool,
         unbounded_extra_release_holders: unbounded,
         bounded_refused,
         bounded_max_holders,
     })
 }
 
-fn shared_permits(params: &SemaphoreParams, env: &Env) -> (u32, u32, f64, f64) {
-    let semaphore = Semaphore::new(u64::from(params.permits));
+/// The pool's semaphore: the shared pool runs on either kind.
+trait Pool: Sync {
+    /// A held permit, released on drop.
+    type Held<'a>
+    where
+        Self: 'a;
+    fn try_acquire(&self) -> Option<Self::Held<'_>>;
+    fn acquire(&self, cancel: &Cancel) -> Option<Self::Held<'_>>;
+    /// The unmatched release; `true` if it was accepted.
+    fn release_extra(&self) -> bool;
+}
+
+impl Pool for Semaphore {
+    type Held<'a> = Permit<'a>;
+
+    fn try_acquire(&self) -> Option<Permit<'_>> {
+        Semaphore::try_acquire(self)
+    }
+
+    fn acquire(&self, cancel: &Cancel) -> Option<Permit<'_>> {
+        Semaphore::acquire(self, cancel)
+    }
+
+    fn release_extra(&self) -> bool {
+        self.release();
+        true
+    }
+}
+
+impl Pool for BoundedSemaphore {
+    type Held<'a> = BoundedPermit<'a>;
+
+    fn try_acquire(&self) -> Option<BoundedPermit<'_>> {
+        BoundedSemaphore::try_acquire(self)
+    }
+
+    fn acquire(&self, cancel: &Cancel) -> Option<BoundedPermit<'_>> {
+        BoundedSemaphore::acquire(self, cancel)
+    }
+
+    fn release_extra(&self) -> bool {
+        self.release().is_ok()
+    }
+}
+
+/// What one run of the shared pool measured.
+struct PoolRun {
+    max_holders: u32,
+    waits: u32,
+    wait_ms: f64,
+    ms: f64,
+    /// With `extra_release`: whether the semaphore accepted it.
+    extra_accepted: bool,
+}
+
+fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -> PoolRun {
     let holders = Holders::default();
     let waits = AtomicU32::new(0);
     let wait_us = AtomicU64::new(0);
     let gate = Gate::new(params.tasks);
-    env.runner.run(params.tasks as usize, &|_| {
+    let first_round_done = AtomicBool::new(false);
+    let extra_accepted = AtomicBool::new(false);
+    // Forced: the tasks whose next acquisition fills the pool (task 0 only has one after its
+    // first round if there is a second).
+    let fillers = if params.rounds >= 2 {
+        params.tasks
+    } else {
+        params.tasks - 1
+    };
+    env.runner.run(params.tasks as usize, &|me| {
         if !gate.arrive_and_wait(env) {
             return;
         }
-        for _ in 0..params.rounds {
+        for round in 0..params.rounds {
+            let fills = params.force && round == u32::from(me == 0);
+            if fills && me != 0 {
+                // Task 0's first round, extra release included, comes first.
+                wait_until_deadline(env, env.now_ms() + FORCE_WAIT_MS, || {
+                    first_round_done.load(Ordering::Acquire)
+                });
+            }
             let permit = match semaphore.try_acquire() {
                 Some(permit) => permit,
                 None => {
@@ -175,9 +330,25 @@ fn shared_permits(params: &SemaphoreParams, env: &Env) -> (u32, u32, f64, f64) {
                 }
             };
             holders.enter();
+            if fills {
+                let permits = params.permits + u32::from(extra_accepted.load(Ordering::Acquire));
+                let full = fillers.min(permits);
+                // Until the pool has been full once: a filler that gets in after that (there
+                // were more fillers than permits) goes straight on.
+                wait_until_deadline(env, env.now_ms() + FORCE_WAIT_MS, || {
+                    holders.max.load(Ordering::Acquire) >= full
+                });
+            }
             let finished = sleep_ms(env, f64::from(params.hold_ms));
             holders.leave();
             drop(permit);
+            if me == 0 && round == 0 {
+                if params.extra_release {
+                    // `if user_id == 0: db_connections.release()`: one release too many.
+                    extra_accepted.store(semaphore.release_extra(), Ordering::Release);
+                }
+                first_round_done.store(true, Ordering::Release);
+            }
             if !finished {
                 return;
             }
@@ -186,12 +357,13 @@ fn shared_permits(params: &SemaphoreParams, env: &Env) -> (u32, u32, f64, f64) {
     let ms = gate
         .opened_at_ms()
         .map_or(0.0, |start| env.now_ms() - start);
-    (
-        holders.max.load(Ordering::Acquire),
-        waits.load(Ordering::Relaxed),
-        wait_us.load(Ordering::Relaxed) as f64 / 1000.0,
+    PoolRun {
+        max_holders: holders.max.load(Ordering::Acquire),
+        waits: waits.load(Ordering::Relaxed),
+        wait_ms: wait_us.load(Ordering::Relaxed) as f64 / 1000.0,
         ms,
-    )
+        extra_accepted: extra_accepted.load(Ordering::Acquire),
+    }
 }
 
 /// `Semaphore(1)`, released once by nobody in particular; then two threads each acquire and,

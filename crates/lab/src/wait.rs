@@ -57,6 +57,29 @@ pub fn wait_until(cancel: &Cancel, mut done: impl FnMut() -> bool) -> bool {
     }
 }
 
+/// Polls `done` until it returns true (then `true`), or until the run is cancelled or the
+/// environment's clock passes `deadline_ms` (then `false`).
+///
+/// The wait for forced interleavings: a thread held back until another has taken its step
+/// normally waits microseconds, but if that other thread never gets there (it was cancelled, or
+/// panicked) the deadline still ends the wait, and the run goes on unforced.
+pub fn wait_until_deadline(env: &Env, deadline_ms: f64, mut done: impl FnMut() -> bool) -> bool {
+    let mut backoff = Backoff::new();
+    loop {
+        if done() {
+            return true;
+        }
+        if env.cancelled() || env.now_ms() >= deadline_ms {
+            return false;
+        }
+        backoff.snooze();
+    }
+}
+
+/// How long a forced interleaving waits for one step of another thread before it gives up and
+/// lets the run go on unforced: generous, since the step normally comes within microseconds.
+pub const FORCE_WAIT_MS: f64 = 2000.0;
+
 /// The longest single `thread::sleep` of a cancellable sleep: a cancel is noticed within this.
 pub const SLICE_MS: f64 = 5.0;
 

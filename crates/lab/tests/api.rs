@@ -11,7 +11,8 @@ use common::on_both_runners;
 use lab::{
     BankParams, CacheParams, Cancel, CounterMode, CounterParams, DeadlockParams, Env, LabError,
     LabReport, LabRequest, ProducerConsumerParams, RayonScope, ReentryParams, Runner, RwLockParams,
-    SemaphoreParams, SingletonParams, SleepVsCpuParams, StdClock, StdThreads, SLUGS,
+    SemaphoreParams, SingletonParams, SleepVsCpuParams, StdClock, StdThreads, ThreadLocalParams,
+    TryLockParams, SLUGS,
 };
 
 /// Every experiment with parameters small enough for tests.
@@ -28,6 +29,10 @@ fn small_requests() -> Vec<LabRequest> {
             cpu_ms: 5,
             gil_switch_ms: 1,
         }),
+        LabRequest::TryLock(TryLockParams {
+            attempts: 200,
+            ..Default::default()
+        }),
         LabRequest::Reentry(ReentryParams {
             timeout_ms: 10,
             depth: 3,
@@ -36,9 +41,25 @@ fn small_requests() -> Vec<LabRequest> {
             hold_ms: 1,
             ..Default::default()
         }),
+        LabRequest::Semaphore(SemaphoreParams {
+            hold_ms: 1,
+            extra_release: true,
+            force: true,
+            ..Default::default()
+        }),
+        LabRequest::ThreadLocal(ThreadLocalParams {
+            iterations: 500,
+            ..Default::default()
+        }),
         LabRequest::RwLock(RwLockParams {
             duration_ms: 50,
             read_hold_ms: 2,
+            ..Default::default()
+        }),
+        LabRequest::RwLock(RwLockParams {
+            duration_ms: 50,
+            read_hold_ms: 2,
+            force: true,
             ..Default::default()
         }),
         LabRequest::Deadlock(DeadlockParams {
@@ -167,6 +188,12 @@ fn every_experiment_stops_when_cancelled_midway() {
             cpu_ms: 800,
             gil_switch_ms: 5,
         }),
+        LabRequest::TryLock(TryLockParams {
+            threads: 4,
+            attempts: lab::try_lock::MAX_ATTEMPTS,
+            work: 400,
+            force: true,
+        }),
         LabRequest::Reentry(ReentryParams {
             timeout_ms: 2000,
             depth: 3,
@@ -176,9 +203,29 @@ fn every_experiment_stops_when_cancelled_midway() {
             permits: 1,
             rounds: 20,
             hold_ms: 50,
+            ..Default::default()
+        }),
+        LabRequest::Semaphore(SemaphoreParams {
+            tasks: 4,
+            permits: 1,
+            rounds: 20,
+            hold_ms: 50,
+            extra_release: true,
+            force: true,
+        }),
+        LabRequest::ThreadLocal(ThreadLocalParams {
+            threads: 4,
+            iterations: lab::thread_local::MAX_ITERATIONS,
+            window: 99,
+            force: true,
         }),
         LabRequest::RwLock(RwLockParams {
             duration_ms: 2000,
+            ..Default::default()
+        }),
+        LabRequest::RwLock(RwLockParams {
+            duration_ms: 2000,
+            force: true,
             ..Default::default()
         }),
         LabRequest::Deadlock(DeadlockParams {
@@ -221,6 +268,119 @@ fn every_experiment_stops_when_cancelled_midway() {
                 assert!(r.cancelled);
                 assert!(r.actual <= r.expected);
             }
+            other => panic!("{}: {other:?}", req.slug()),
+        }
+    }
+}
+
+#[test]
+fn u32_max_parameters_of_the_newer_experiments_are_refused_with_their_bounds() {
+    // Each parameter alone at u32::MAX, the others at their defaults (flags on): refused before
+    // anything runs, so before anything could overflow, naming the parameter and its bounds.
+    fn try_lock(set: fn(&mut TryLockParams)) -> LabRequest {
+        let mut p = TryLockParams {
+            force: true,
+            ..Default::default()
+        };
+        set(&mut p);
+        LabRequest::TryLock(p)
+    }
+    fn thread_local(set: fn(&mut ThreadLocalParams)) -> LabRequest {
+        let mut p = ThreadLocalParams {
+            force: true,
+            ..Default::default()
+        };
+        set(&mut p);
+        LabRequest::ThreadLocal(p)
+    }
+    fn semaphore(set: fn(&mut SemaphoreParams)) -> LabRequest {
+        let mut p = SemaphoreParams {
+            extra_release: true,
+            force: true,
+            ..Default::default()
+        };
+        set(&mut p);
+        LabRequest::Semaphore(p)
+    }
+    fn rwlock(set: fn(&mut RwLockParams)) -> LabRequest {
+        let mut p = RwLockParams {
+            force: true,
+            ..Default::default()
+        };
+        set(&mut p);
+        LabRequest::RwLock(p)
+    }
+    const MAX: u32 = u32::MAX;
+    let cases = [
+        (
+            try_lock(|p| p.threads = MAX),
+            "threads must be between 1 and 16",
+        ),
+        (
+            try_lock(|p| p.attempts = MAX),
+            "attempts must be between 1 and 100000",
+        ),
+        (
+            try_lock(|p| p.work = MAX),
+            "work must be between 0 and 100000",
+        ),
+        (
+            thread_local(|p| p.threads = MAX),
+            "threads must be between 1 and 16",
+        ),
+        (
+            thread_local(|p| p.iterations = MAX),
+            "iterations must be between 1 and 1000000",
+        ),
+        (
+            thread_local(|p| p.window = MAX),
+            "window must be between 0 and 100000",
+        ),
+        (
+            semaphore(|p| p.tasks = MAX),
+            "tasks must be between 2 and 16",
+        ),
+        (
+            semaphore(|p| p.permits = MAX),
+            "permits must be between 1 and 16",
+        ),
+        (
+            semaphore(|p| p.rounds = MAX),
+            "rounds must be between 1 and 20",
+        ),
+        (
+            semaphore(|p| p.hold_ms = MAX),
+            "hold_ms must be between 0 and 50",
+        ),
+        (
+            rwlock(|p| p.readers = MAX),
+            "readers must be between 1 and 15 (one more thread runs the writer)",
+        ),
+        (
+            rwlock(|p| p.writer_delay_ms = MAX),
+            "writer_delay_ms must be between 0 and 249",
+        ),
+        // Each in range, together too much work.
+        (
+            try_lock(|p| (p.threads, p.attempts, p.work) = (16, 100_000, 1000)),
+            "threads × attempts × (work + 1) must be at most 200000000",
+        ),
+        (
+            thread_local(|p| (p.threads, p.iterations, p.window) = (16, 1_000_000, 100)),
+            "threads × iterations × (window + 1) must be at most 400000000",
+        ),
+    ];
+    let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
+    let env = Env {
+        clock: &clock,
+        runner: &runner,
+        cancel: &cancel,
+    };
+    for (req, message) in cases {
+        // Neither may overflow on parameters nobody validated yet.
+        let _ = (req.threads_needed(), req.budget_ms());
+        match lab::run(&req, &env) {
+            Err(LabError::Invalid(e)) => assert_eq!(e.to_string(), message, "{}", req.slug()),
             other => panic!("{}: {other:?}", req.slug()),
         }
     }

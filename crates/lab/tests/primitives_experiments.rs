@@ -57,6 +57,7 @@ fn semaphore_never_exceeds_permits() {
                 permits,
                 rounds: 3,
                 hold_ms: 2,
+                ..Default::default()
             };
             let LabReport::Semaphore(r) = run(LabRequest::Semaphore(params), env) else {
                 panic!("wrong report")
@@ -115,6 +116,7 @@ fn small_rwlock() -> RwLockParams {
         read_hold_ms: 3,
         write_hold_ms: 1,
         writer_delay_ms: 5,
+        force: false,
     }
 }
 
@@ -140,6 +142,146 @@ fn writer_gets_in_with_both_designs_by_the_end_of_the_stream() {
         assert!(r.reader_preferring.writes >= 1);
         assert!(r.writer_preferring.writes >= 1);
         assert!(r.writer_preferring.reads >= 1);
+    });
+}
+
+fn semaphore(params: SemaphoreParams, env: &Env) -> (lab::SemaphoreReport, bool) {
+    let report = run(LabRequest::Semaphore(params), env);
+    let went_wrong = report.went_wrong();
+    let LabReport::Semaphore(r) = report else {
+        panic!("wrong report")
+    };
+    (r, went_wrong)
+}
+
+fn forced_extra_release(tasks: u32, permits: u32, rounds: u32) -> SemaphoreParams {
+    SemaphoreParams {
+        tasks,
+        permits,
+        rounds,
+        hold_ms: 0,
+        extra_release: true,
+        force: true,
+    }
+}
+
+#[test]
+fn forced_extra_release_lets_exactly_one_holder_more_than_permits_in() {
+    on_both_runners(|env| {
+        // With one round, task 0 (which made the extra release) takes no part in filling the
+        // pool, so one task more is needed.
+        for (tasks, permits, rounds) in [(4, 2, 3), (3, 2, 2), (4, 2, 1), (3, 1, 1), (5, 3, 2)] {
+            let (r, went_wrong) = semaphore(forced_extra_release(tasks, permits, rounds), env);
+            assert_eq!(
+                r.max_holders,
+                permits + 1,
+                "{tasks} tasks, {permits} permits, {rounds} rounds"
+            );
+            assert!(went_wrong);
+            assert_eq!(r.acquisitions, tasks * rounds);
+        }
+    });
+}
+
+#[test]
+fn forced_extra_release_on_a_bounded_semaphore_is_refused_and_keeps_the_permits() {
+    on_both_runners(|env| {
+        let (r, _) = semaphore(forced_extra_release(4, 2, 2), env);
+        let bounded = r
+            .bounded_pool
+            .expect("the bounded run comes with the extra release");
+        // Task 0 released while the count was full: refused on the spot, nothing later.
+        assert!(bounded.extra_refused);
+        assert_eq!(bounded.late_refusals, 0);
+        assert_eq!(bounded.max_holders, 2);
+    });
+}
+
+#[test]
+fn forced_pool_without_an_extra_release_fills_exactly_the_permits() {
+    on_both_runners(|env| {
+        for (tasks, permits) in [(4, 2), (3, 3), (2, 4)] {
+            let (r, went_wrong) = semaphore(
+                SemaphoreParams {
+                    tasks,
+                    permits,
+                    rounds: 2,
+                    hold_ms: 0,
+                    extra_release: false,
+                    force: true,
+                },
+                env,
+            );
+            assert_eq!(r.max_holders, permits.min(tasks));
+            assert!(!went_wrong);
+            assert!(r.bounded_pool.is_none());
+        }
+    });
+}
+
+#[test]
+fn an_extra_release_adds_at_most_one_holder_and_a_bounded_pool_refuses_exactly_one_release() {
+    on_both_runners(|env| {
+        for _ in 0..3 {
+            let (r, _) = semaphore(
+                SemaphoreParams {
+                    tasks: 5,
+                    permits: 2,
+                    rounds: 4,
+                    hold_ms: 1,
+                    extra_release: true,
+                    force: false,
+                },
+                env,
+            );
+            assert!((1..=3).contains(&r.max_holders), "{}", r.max_holders);
+            let bounded = r.bounded_pool.expect("bounded run");
+            // The extra release if the count was full then, else one innocent release later.
+            assert_eq!(u64::from(bounded.extra_refused) + bounded.late_refusals, 1);
+            assert!(bounded.max_holders <= 3);
+            if bounded.extra_refused {
+                assert!(bounded.max_holders <= 2);
+            }
+        }
+    });
+}
+
+fn forced_rwlock() -> RwLockParams {
+    RwLockParams {
+        readers: 2,
+        duration_ms: 50,
+        read_hold_ms: 2,
+        write_hold_ms: 1,
+        writer_delay_ms: 5,
+        force: true,
+    }
+}
+
+#[test]
+fn forced_reader_stream_starves_the_seed_writer_and_says_so() {
+    // The readers hand over, so the seed's writer gets in only when the last reader releases;
+    // each reader lingers right after that release until the writer has judged. Counting a
+    // reader out of the stream only after its release reported this writer as not starved.
+    on_both_runners(|env| {
+        for readers in [1, 2, 3] {
+            let report = run(
+                LabRequest::RwLock(RwLockParams {
+                    readers,
+                    ..forced_rwlock()
+                }),
+                env,
+            );
+            assert!(report.went_wrong());
+            let LabReport::RwLock(r) = report else {
+                panic!("wrong report")
+            };
+            let rp = &r.reader_preferring;
+            assert!(rp.writer_starved, "{readers} readers: {rp:?}");
+            assert!(rp.writes >= 1);
+            assert_eq!(rp.overlaps, 0);
+            assert_eq!(r.writer_preferring.overlaps, 0);
+            assert!(r.writer_preferring.writes >= 1);
+        }
     });
 }
 

@@ -18,6 +18,10 @@ pub trait RwLockApi: Sync {
     fn acquire_write(&self, cancel: &Cancel) -> bool;
     /// Leaves as the writer.
     fn release_write(&self);
+    /// Whether a reader arriving now would get in without waiting: a snapshot, for the rwlock
+    /// experiment's forced hand-over (a reader keeps its read for a successor only while one
+    /// could come in).
+    fn admits_readers(&self) -> bool;
 }
 
 #[derive(Debug, Default)]
@@ -106,6 +110,11 @@ impl RwLockApi for SeedRwLock {
         self.state().writer_holds_lock = false;
         self.read_ready.notify_all();
     }
+
+    fn admits_readers(&self) -> bool {
+        // A waiting writer does not hold readers back: that is the seed's starvation.
+        !self.state().writer_holds_lock
+    }
 }
 
 #[derive(Debug, Default)]
@@ -190,6 +199,11 @@ impl RwLockApi for WriterFirstRwLock {
         self.state().writer = false;
         self.changed.notify_all();
     }
+
+    fn admits_readers(&self) -> bool {
+        let state = self.state();
+        !state.writer && state.writers_waiting == 0
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +230,24 @@ mod tests {
     #[test]
     fn writer_first_lock_lets_readers_share() {
         readers_share_and_writer_excludes(&WriterFirstRwLock::new());
+    }
+
+    #[test]
+    fn only_the_writer_first_lock_turns_readers_away_while_a_writer_waits() {
+        let cancel = Cancel::new();
+        let (seed, writer_first) = (SeedRwLock::new(), WriterFirstRwLock::new());
+        assert!(seed.admits_readers() && writer_first.admits_readers());
+        // A writer waiting behind a reader, as `acquire_write` leaves the state while it waits.
+        assert!(writer_first.acquire_read(&cancel));
+        writer_first.state().writers_waiting += 1;
+        assert!(!writer_first.admits_readers());
+        writer_first.state().writers_waiting -= 1;
+        writer_first.release_read();
+        // The seed's lock turns readers away only while the writer is inside.
+        assert!(seed.acquire_write(&cancel));
+        assert!(!seed.admits_readers());
+        seed.release_write();
+        assert!(seed.admits_readers());
     }
 
     #[test]

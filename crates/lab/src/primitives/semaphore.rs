@@ -2,6 +2,7 @@
 //! cancellable waits.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::env::Cancel;
@@ -50,19 +51,30 @@ impl Semaphore {
 
     /// Takes a permit if one is available.
     pub fn try_acquire(&self) -> Option<Permit<'_>> {
-        let mut count = self.count();
-        (*count > 0).then(|| {
-            *count -= 1;
-            Permit { semaphore: self }
-        })
+        self.take_now().then(|| Permit { semaphore: self })
     }
 
     /// Takes a permit, waiting while there is none; `None` if the run was cancelled first.
     pub fn acquire(&self, cancel: &Cancel) -> Option<Permit<'_>> {
+        self.take(cancel).then(|| Permit { semaphore: self })
+    }
+
+    /// Lowers the count if it is above 0; `true` if it did.
+    fn take_now(&self) -> bool {
+        let mut count = self.count();
+        let free = *count > 0;
+        if free {
+            *count -= 1;
+        }
+        free
+    }
+
+    /// Lowers the count, waiting while it is 0; `false` if the run was cancelled first.
+    fn take(&self, cancel: &Cancel) -> bool {
         let mut count = self.count();
         while *count == 0 {
             if cancel.is_cancelled() {
-                return None;
+                return false;
             }
             count = self
                 .available
@@ -71,7 +83,7 @@ impl Semaphore {
                 .0;
         }
         *count -= 1;
-        Some(Permit { semaphore: self })
+        true
     }
 
     /// Adds a permit, whether or not anyone acquired one (Python semantics).
@@ -108,18 +120,29 @@ impl fmt::Display for OverRelease {
 impl std::error::Error for OverRelease {}
 
 /// A semaphore that refuses to be released above its initial count, like Python's
-/// `threading.BoundedSemaphore`: an unmatched release is an error, not an extra permit.
+/// `threading.BoundedSemaphore`: a release that would push the count past the bound is an
+/// error, not an extra permit.
+///
+/// # What it catches
+///
+/// It checks the *count*, not who releases, exactly as CPython does. An unmatched release while
+/// the count is full is refused. One made while other threads hold permits is accepted (the
+/// count is below the bound), lets one thread more in than there are permits, and is caught only
+/// later, when an innocent holder's ordinary release would push the count past the bound: that
+/// release is refused instead, and counted in [`BoundedSemaphore::refusals`].
 #[derive(Debug)]
 pub struct BoundedSemaphore {
     inner: Semaphore,
     bound: u64,
+    refusals: AtomicU64,
 }
 
-/// One permit of a [`BoundedSemaphore`]; released on drop (a paired release never exceeds the
-/// bound).
+/// One permit of a [`BoundedSemaphore`]; released on drop. That release is checked against the
+/// bound like any other: after an accepted unmatched release it can be refused (Python would
+/// raise in the innocent holder), which [`BoundedSemaphore::refusals`] counts.
 #[derive(Debug)]
 pub struct BoundedPermit<'a> {
-    _permit: Permit<'a>,
+    semaphore: &'a BoundedSemaphore,
 }
 
 impl BoundedSemaphore {
@@ -128,6 +151,7 @@ impl BoundedSemaphore {
         Self {
             inner: Semaphore::new(permits),
             bound: permits,
+            refusals: AtomicU64::new(0),
         }
     }
 
@@ -136,30 +160,45 @@ impl BoundedSemaphore {
         self.inner.available()
     }
 
+    /// Releases refused so far, permits' own releases included: each would have raised
+    /// `ValueError` in Python.
+    pub fn refusals(&self) -> u64 {
+        self.refusals.load(Ordering::Acquire)
+    }
+
     /// Takes a permit if one is available.
     pub fn try_acquire(&self) -> Option<BoundedPermit<'_>> {
         self.inner
-            .try_acquire()
-            .map(|p| BoundedPermit { _permit: p })
+            .take_now()
+            .then(|| BoundedPermit { semaphore: self })
     }
 
     /// Takes a permit, waiting while there is none; `None` if the run was cancelled first.
     pub fn acquire(&self, cancel: &Cancel) -> Option<BoundedPermit<'_>> {
         self.inner
-            .acquire(cancel)
-            .map(|p| BoundedPermit { _permit: p })
+            .take(cancel)
+            .then(|| BoundedPermit { semaphore: self })
     }
 
-    /// Adds a permit unless that would exceed the bound.
+    /// Adds a permit unless that would exceed the bound (then the count stays, and the refusal
+    /// is counted).
     pub fn release(&self) -> Result<(), OverRelease> {
         let mut count = self.inner.count();
         if *count >= self.bound {
+            self.refusals.fetch_add(1, Ordering::AcqRel);
             return Err(OverRelease { bound: self.bound });
         }
         *count += 1;
         drop(count);
         self.inner.available.notify_one();
         Ok(())
+    }
+}
+
+impl Drop for BoundedPermit<'_> {
+    fn drop(&mut self) {
+        // A refusal here is the late catch described on `BoundedSemaphore`; it is counted there.
+        let _ = self.semaphore.release();
     }
 }
 
@@ -184,6 +223,20 @@ mod tests {
         assert!(a.is_some());
         assert!(sem.try_acquire().is_none());
         drop(a);
+        assert_eq!(sem.available(), 1);
+        assert_eq!(sem.refusals(), 1);
+    }
+
+    #[test]
+    fn bounded_semaphore_accepts_an_unmatched_release_while_held_and_refuses_an_innocent_one() {
+        let sem = BoundedSemaphore::new(1);
+        let a = sem.try_acquire().expect("free");
+        assert_eq!(sem.release(), Ok(()), "the count was below the bound");
+        let b = sem.try_acquire().expect("the extra permit");
+        drop(a);
+        assert_eq!(sem.refusals(), 0);
+        drop(b);
+        assert_eq!(sem.refusals(), 1, "b's own release is the one refused");
         assert_eq!(sem.available(), 1);
     }
 }
