@@ -120,6 +120,7 @@ pub const LESSON: Lesson = Lesson {
     picker: Picker::Choice("Lock order"),
     legacy_lock: None,
     headline: None,
+    quiz: false,
 };
 
 #[cfg(test)]

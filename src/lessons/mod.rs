@@ -180,6 +180,9 @@ pub struct Lesson {
     pub legacy_lock: Option<(&'static str, &'static str)>,
     /// A shared variable shown large in the state panel, if the lesson has one.
     pub headline: Option<&'static str>,
+    /// "Spot the bug": the variants are short snippets the learner judges safe or not before
+    /// the explorer checks them (the page shows them as a quiz above the stepper).
+    pub quiz: bool,
 }
 
 impl std::fmt::Debug for Lesson {

@@ -107,6 +107,7 @@ pub const LESSON: Lesson = Lesson {
     picker: Picker::Switch("Lock"),
     legacy_lock: Some(("no-lock", "lock")),
     headline: Some("counter"),
+    quiz: false,
 };
 
 #[cfg(test)]

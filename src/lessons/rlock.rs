@@ -193,6 +193,7 @@ pub const LESSON: Lesson = Lesson {
     picker: Picker::Choice("Version"),
     legacy_lock: None,
     headline: None,
+    quiz: false,
 };
 
 #[cfg(test)]
@@ -227,13 +228,13 @@ mod tests {
         let mut m = Machine::new(Arc::new(ownership().unwrap())).unwrap();
         m.step(ThreadId(0)).unwrap();
         let _ = m.step(ThreadId(1));
-        match m.outcome() {
-            Some(Outcome::Misuse { error, .. }) => {
-                assert_eq!(error.kind, PyExc::RuntimeError);
-                assert_eq!(error.message, "cannot release un-acquired lock");
-            }
-            other => panic!("expected the RuntimeError, got {other:?}"),
-        }
+        let error = m.raised(ThreadId(1)).expect("the helper's release raises");
+        assert_eq!(error.kind, PyExc::RuntimeError);
+        assert_eq!(error.message, "cannot release un-acquired lock");
+        // The exception ends only the helper: the worker finishes, and the run reports it.
+        m.step(ThreadId(0)).unwrap();
+        m.step(ThreadId(0)).unwrap();
+        assert!(matches!(m.outcome(), Some(Outcome::Misuse { .. })), "{:?}", m.outcome());
     }
 
     #[test]

@@ -133,6 +133,11 @@ fn pool(bounded: bool, extra: bool) -> Result<Scenario, ScenarioError> {
 
 /// The lab's semaphore experiment: tasks sharing permits, plus the over-release demos.
 const REAL: Option<Real> = Some(Real { experiment: "semaphore", set: &[("tasks", P::Int(6)), ("permits", P::Int(3))] });
+/// The same with one task releasing once too often (then again on a `BoundedSemaphore`).
+const REAL_EXTRA: Option<Real> = Some(Real {
+    experiment: "semaphore",
+    set: &[("tasks", P::Int(6)), ("permits", P::Int(3)), ("extra-release", P::Flag(true))],
+});
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -158,7 +163,7 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: REAL,
+            real: REAL_EXTRA,
         },
         Variant {
             slug: "bounded",
@@ -169,12 +174,13 @@ pub const LESSON: Lesson = Lesson {
             // The ValueError is BoundedSemaphore catching the bug: not the bug itself.
             fine: &["exception"],
             exploration: Exploration::Exhaustive,
-            real: REAL,
+            real: REAL_EXTRA,
         },
     ],
     picker: Picker::Choice("Pool"),
     legacy_lock: None,
     headline: None,
+    quiz: false,
 };
 
 #[cfg(test)]
@@ -195,13 +201,14 @@ mod tests {
         let mut m = Machine::new(Arc::new(pool(true, true).unwrap())).unwrap();
         visit(&mut m, 0);
         let _ = m.step(ThreadId(0));
-        match m.outcome() {
-            Some(Outcome::Misuse { error, .. }) => {
-                assert_eq!(error.kind, PyExc::ValueError);
-                assert_eq!(error.message, "Semaphore released too many times");
-            }
-            other => panic!("expected ValueError, got {other:?}"),
+        let error = m.raised(ThreadId(0)).expect("user 0's extra release raises");
+        assert_eq!(error.kind, PyExc::ValueError);
+        assert_eq!(error.message, "Semaphore released too many times");
+        // Only user 0 ends; the others still get their connections, never more than 3.
+        for u in 1..USERS as u8 {
+            visit(&mut m, u);
         }
+        assert!(matches!(m.outcome(), Some(Outcome::Misuse { .. })), "{:?}", m.outcome());
     }
 
     #[test]

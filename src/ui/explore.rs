@@ -48,30 +48,35 @@ fn lesson_variant(slug: &str, v: usize) -> Option<(&'static Lesson, &'static Var
 pub fn explore_panel(props: &ExplorePanelProps) -> Html {
     let status = use_state(|| Status::Idle);
     let generation = use_mut_ref(|| 0u32);
-    let explorer: Rc<RefCell<Option<Explorer>>> = use_mut_ref(|| None);
 
     let start = {
-        let (status, generation, explorer) = (status.clone(), generation.clone(), explorer.clone());
+        let (status, generation) = (status.clone(), generation.clone());
         let (slug, vi, on_explored) = (props.lesson, props.variant, props.on_explored.clone());
         Rc::new(move || {
             let Some((_, variant)) = lesson_variant(slug, vi) else { return };
-            let made = variant.build().map_err(|e| e.to_string()).and_then(|scn| {
-                Explorer::new(scn.clone(), ExploreLimits::default()).map(|ex| (scn, ex)).map_err(|e| e.to_string())
-            });
-            match made {
-                Err(e) => status.set(Status::Failed(e)),
-                Ok((scn, ex)) => {
-                    *explorer.borrow_mut() = Some(ex);
-                    let gen = {
-                        let mut g = generation.borrow_mut();
-                        *g += 1;
-                        *g
-                    };
-                    status.set(Status::Running { states: 0 });
-                    let job = Job { explorer: explorer.clone(), status: status.clone(), generation: generation.clone(), gen, started: dom::now_ms(), variant, vi, scn, on_explored: on_explored.clone() };
-                    slice(job);
-                }
-            }
+            let gen = {
+                let mut g = generation.borrow_mut();
+                *g += 1;
+                *g
+            };
+            status.set(Status::Running { states: 0 });
+            let alive = {
+                let generation = generation.clone();
+                Rc::new(move || *generation.borrow() == gen)
+            };
+            let (st1, st2, on_explored) = (status.clone(), status.clone(), on_explored.clone());
+            explore_sliced(
+                variant,
+                alive,
+                Callback::from(move |states| st1.set(Status::Running { states })),
+                Callback::from(move |r: Result<Explored, String>| match r {
+                    Ok(e) => {
+                        on_explored.emit((vi, e.verdict.shortest_bad.clone()));
+                        st2.set(Status::Done { report: e.report, verdict: e.verdict, ms: e.ms });
+                    }
+                    Err(e) => st2.set(Status::Failed(e)),
+                }),
+            );
         })
     };
 
@@ -130,55 +135,71 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
     }
 }
 
-struct Job {
-    explorer: Rc<RefCell<Option<Explorer>>>,
-    status: UseStateHandle<Status>,
-    generation: Rc<RefCell<u32>>,
-    gen: u32,
-    started: f64,
-    variant: &'static Variant,
-    vi: usize,
-    scn: std::sync::Arc<sim::Scenario>,
-    on_explored: Callback<(usize, Option<Schedule>)>,
+/// A finished exploration of one variant.
+#[derive(Clone, PartialEq)]
+pub struct Explored {
+    /// The explorer's report.
+    pub report: Rc<ExploreReport>,
+    /// The report judged by the variant's rule.
+    pub verdict: Verdict,
+    /// Wall time from start to finish, slices and pauses included.
+    pub ms: f64,
 }
 
-/// One time-boxed slice, then a zero-delay timeout for the next: the page stays responsive.
+/// Explores `variant` in time-boxed slices (a zero-delay timeout between them, so the page
+/// stays responsive), reporting progress, then the result. Stops quietly as soon as `alive`
+/// says the caller no longer wants it.
+pub fn explore_sliced(
+    variant: &'static Variant,
+    alive: Rc<dyn Fn() -> bool>,
+    on_progress: Callback<usize>,
+    on_done: Callback<Result<Explored, String>>,
+) {
+    let made = variant.build().map_err(|e| e.to_string()).and_then(|scn| {
+        Explorer::new(scn.clone(), ExploreLimits::default()).map(|ex| (scn, ex)).map_err(|e| e.to_string())
+    });
+    match made {
+        Err(e) => on_done.emit(Err(e)),
+        Ok((scn, ex)) => slice(Job { explorer: Rc::new(RefCell::new(ex)), alive, started: dom::now_ms(), variant, scn, on_progress, on_done }),
+    }
+}
+
+struct Job {
+    explorer: Rc<RefCell<Explorer>>,
+    alive: Rc<dyn Fn() -> bool>,
+    started: f64,
+    variant: &'static Variant,
+    scn: std::sync::Arc<sim::Scenario>,
+    on_progress: Callback<usize>,
+    on_done: Callback<Result<Explored, String>>,
+}
+
 fn slice(job: Job) {
     Timeout::new(0, move || {
-        if *job.generation.borrow() != job.gen {
+        if !(job.alive)() {
             return;
         }
         let t0 = dom::now_ms();
-        let mut last = None;
-        while dom::now_ms() - t0 < SLICE_MS {
-            let step = job.explorer.borrow_mut().as_mut().map(|e| e.run(CHUNK));
-            match step {
-                Some(ExploreStatus::Running { .. }) => last = step,
-                other => {
-                    last = other;
-                    break;
-                }
-            }
+        let mut last = job.explorer.borrow_mut().run(CHUNK);
+        while matches!(last, ExploreStatus::Running { .. }) && dom::now_ms() - t0 < SLICE_MS {
+            last = job.explorer.borrow_mut().run(CHUNK);
         }
         match last {
-            Some(ExploreStatus::Running { states, .. }) => {
-                job.status.set(Status::Running { states });
+            ExploreStatus::Running { states, .. } => {
+                job.on_progress.emit(states);
                 slice(job);
             }
-            Some(ExploreStatus::Done(report)) => {
-                *job.explorer.borrow_mut() = None;
+            ExploreStatus::Done(report) => {
                 let verdict = lessons::verdict(job.variant, &job.scn, &report);
-                job.on_explored.emit((job.vi, verdict.shortest_bad.clone()));
-                job.status.set(Status::Done { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started });
+                job.on_done.emit(Ok(Explored { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started }));
             }
-            None => {}
         }
     })
     .forget();
 }
 
 /// A count for people: exact below a trillion, else in powers of ten.
-fn count(n: u128) -> String {
+pub fn count(n: u128) -> String {
     if n == u128::MAX {
         return "more than 3.4 × 10³⁸".to_string();
     }

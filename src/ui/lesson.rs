@@ -16,6 +16,7 @@ use yew::prelude::*;
 use super::experiment::ExperimentCard;
 use super::explore::ExplorePanel;
 use super::markup;
+use super::quiz::Quiz;
 use super::{graph, outcome, stage, state_panel, timeline};
 use super::widgets::{NumberField, Switch};
 use crate::lessons::{self, Lesson, Picker};
@@ -299,6 +300,19 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             <p class="eyebrow">{format!("Lesson {number} · {}", lesson.part.title())}</p>
             <h1 id="lesson-title">{lesson.title()}</h1>
             <div class="prose">{lesson.fragment("intro").map(markup::raw).unwrap_or_default()}</div>
+            if lesson.quiz {
+                <Quiz lesson={lesson.slug} on_show={{
+                    let state = state.clone();
+                    Callback::from(move |(i, s): (usize, Option<Schedule>)| {
+                        scroll_to("stepper");
+                        state.dispatch(Action::SetVariant(i));
+                        if let Some(s) = s {
+                            state.dispatch(Action::Replay(s));
+                        }
+                    })
+                }} />
+                <h2 id="stepper">{"Step through a snippet"}</h2>
+            }
             {variant_picker(&state)}
             <div class="callout goal" data-testid="goal">
                 {lesson.goal(variant).map(markup::raw).unwrap_or_default()}
@@ -307,6 +321,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                 <div class="callout warn" role="status" data-testid="notice"><p>{n.to_string()}</p></div>
             }
             {toolbar(&state, dispatch)}
+            <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="narration">{narration(st)}</p>
             <div id="stage" class={classes!("stage", (m.thread_count() > 4).then_some("many"))} style={format!("--lanes: {}", m.thread_count().min(4))}>
                 {stage::code_card(variant.code, m)}
                 <div class="lanes" role="group" aria-label="Threads">
@@ -315,7 +330,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                 {state_panel::state_panel(lesson, &state)}
             </div>
             {outcome::outcome_box(st.run(), variant, &on_rewind)}
-            <div class="viz-grid">
+            <div class={classes!("viz-grid", (m.thread_count() > 4).then_some("many"))}>
                 {timeline::timeline(st.run(), &on_rewind)}
                 {graph::wait_for_graph(m)}
             </div>
@@ -341,6 +356,20 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             </nav>
         </article>
     }
+}
+
+/// What the last step did, in words, for screen readers (and the run's end when it ended).
+fn narration(st: &Stepper) -> String {
+    let run = st.run();
+    let Some(e) = run.events().last() else { return String::new() };
+    let what = e.to_string();
+    let what = what.strip_prefix(&format!("{} ", e.thread)).unwrap_or(&what);
+    let mut s = format!("Step {}: thread {} ran {} and {what}.", run.len(), e.thread.0 + 1, e.op_text());
+    if let Some(ex) = sim::explain(run) {
+        let title: String = ex.title.iter().map(|x| x.to_string()).collect();
+        s.push_str(&format!(" The run is over: {}.", title.replace('`', "")));
+    }
+    s
 }
 
 fn scroll_to(id: &str) {

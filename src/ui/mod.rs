@@ -14,6 +14,7 @@ mod lesson;
 mod markup;
 mod outcome;
 mod pool;
+mod quiz;
 mod stage;
 mod state_panel;
 mod timeline;

@@ -32,7 +32,7 @@ pub fn code_card(code: &'static str, m: &Machine) -> Html {
                     let label = if here.is_empty() { format!("line {n}: {src}") } else {
                         format!("line {n}: {src} — current line of {}", here.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", "))
                     };
-                    let shown = here.len().min(4);
+                    let shown = if here.len() > 2 { 1 } else { here.len() };
                     html! {
                         <div class={classes!("ln", class)} role="listitem" aria-label={label}>
                             <span class="no" aria-hidden="true">{n}</span>
@@ -58,15 +58,21 @@ pub fn lane(state: &UseReducerHandle<PageState>, t: ThreadId) -> Html {
     let pc = m.pc(t).unwrap_or(usize::MAX);
     let status = m.status(t);
     let cls = tclass(t);
-    let (status_text, status_class) = match &status {
+    let (mut status_text, status_class) = match &status {
         Some(ThreadStatus::Runnable) => (
             m.current_op(t).map(|op| format!("next: {}", op.text)).unwrap_or_default(),
             "",
         ),
         Some(ThreadStatus::Blocked(r)) => (r.to_string(), "blocked"),
-        Some(ThreadStatus::Finished) => ("finished".to_string(), "done"),
+        Some(ThreadStatus::Finished) => match m.raised(t) {
+            Some(e) => (format!("ended by an exception: {e}"), "raised"),
+            None => ("finished".to_string(), "done"),
+        },
         None => (String::new(), ""),
     };
+    if let Some(e) = m.pending_exception(t) {
+        status_text = format!("{status_text} — unwinding {e} through finally:");
+    }
     let blocked = matches!(status, Some(ThreadStatus::Blocked(_)));
     let can = m.can_step(t) && !m.is_over();
     let onclick = {
@@ -87,7 +93,7 @@ pub fn lane(state: &UseReducerHandle<PageState>, t: ThreadId) -> Html {
             <div class={classes!("lane-status", status_class)} data-testid={format!("status-{}", t.0 + 1)}>{status_text.clone()}</div>
             if !compact {
                 <ol class="ops" aria-label={format!("{t} instructions")}>
-                    { for decl.program.iter().enumerate().map(|(i, op)| {
+                    { for decl.program.iter().enumerate().filter(|(_, op)| !op.kind.is_marker()).map(|(i, op)| {
                         let current = i == pc;
                         let sync = op.kind.may_block() || matches!(op.kind, sim::OpKind::Release { .. } | sim::OpKind::SemRelease { .. });
                         html! {

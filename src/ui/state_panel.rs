@@ -50,6 +50,10 @@ pub fn state_panel(lesson: &Lesson, state: &UseReducerHandle<PageState>) -> Html
     let headline = lesson.headline.filter(|h| scn.var_id(h).is_some());
     let vars: Vec<(String, Value)> = m.vars().into_iter().filter(|(n, _)| Some(n.as_str()) != headline).collect();
     let events = st.run().events();
+    let ops = || scn.threads.iter().flat_map(|t| t.program.iter());
+    let has_time = ops().any(|o| matches!(o.kind, sim::OpKind::Sleep { .. } | sim::OpKind::Work { .. }));
+    let has_print = ops().any(|o| matches!(o.kind, sim::OpKind::Print { .. }));
+    let output = if has_print { st.run().output() } else { Vec::new() };
     html! {
         <section class="card state-card" aria-labelledby="shared-heading" data-testid="state-panel">
             <h2 id="shared-heading" class="card-title">{"Shared state"}</h2>
@@ -69,16 +73,33 @@ pub fn state_panel(lesson: &Lesson, state: &UseReducerHandle<PageState>) -> Html
                     <dt>{"GIL"}</dt>
                     <dd data-testid="gil">
                         { match m.gil_holder() {
-                            Some(t) => html! { <span class={classes!("badge", "held", tclass(t))}>{"🎫 held by "}{pill(t)}</span> },
-                            None => html! { <span class="badge free">{"🎫 free"}</span> },
+                            Some(t) => html! { <span class={classes!("badge", "held", tclass(t))}>{"held by "}{pill(t)}</span> },
+                            None => html! { <span class="badge free">{"free"}</span> },
                         } }
                     </dd>
+                }
+                if has_time {
+                    <dt>{"program time"}</dt>
+                    <dd><code data-testid="elapsed">{format!("{:.1} s", m.elapsed_ms() as f64 / 1000.0)}</code>
+                        <span class="muted">{" of virtual time: sleeps and work, overlapping where threads run at once"}</span></dd>
                 }
                 <dt>{"steps"}</dt>
                 <dd><code data-testid="step-count">{st.run().len()}</code>
                     if let Some(n) = st.replaying() { <span class="muted">{format!(" replaying {} of {n}", st.run().len())}</span> }
                 </dd>
             </dl>
+            if has_print {
+                <h3 class="log-title">{"Output"}</h3>
+                if output.is_empty() {
+                    <p class="muted">{"Nothing printed yet."}</p>
+                } else {
+                    <ol class="output" aria-label="What the program printed, in order" data-testid="output">
+                        { for output.iter().map(|(t, line, step)| html! {
+                            <li><span class="n" title={format!("printed at step {step}")}>{*step}</span>{pill(*t)}<span>{line.clone()}</span></li>
+                        }) }
+                    </ol>
+                }
+            }
             <h3 class="log-title">{"What happened"}</h3>
             if events.is_empty() {
                 <p class="muted">{"Nothing yet. Step a thread."}</p>
@@ -115,11 +136,11 @@ fn lock_row(m: &Machine, i: usize) -> Html {
     let badge = match v.owner {
         Some(o) => html! {
             <span class={classes!("badge", "held", tclass(o))} data-testid="lock-badge" data-lock={name.clone()} data-owner={o.to_string()} data-count={v.count.to_string()}>
-                {"🔒 held by "}{pill(o)}
+                {"held by "}{pill(o)}
                 if v.kind == LockKind::RLock { <span class="count" title="recursion count">{format!("× {}", v.count)}</span> }
             </span>
         },
-        None => html! { <span class="badge free" data-testid="lock-badge" data-lock={name.clone()} data-owner="" data-count="0">{"🔓 free"}</span> },
+        None => html! { <span class="badge free" data-testid="lock-badge" data-lock={name.clone()} data-owner="" data-count="0">{"free"}</span> },
     };
     html! {
         <>

@@ -33,7 +33,8 @@ pub fn timeline(run: &Run, on_rewind: &Callback<usize>) -> Html {
                     <p class="muted">{"Each step you take appears here, in the thread's row. Bars show who holds a lock or permit; hatching shows who is blocked."}</p>
                 } else {
                     <div class="timeline-scroll">
-                        <svg viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")} height={format!("{height:.0}")}
+                        <svg viewBox={format!("0 0 {width:.0} {height:.0}")}
+                            style={format!("min-width: {:.0}px; max-width: {:.0}px", width * 0.9, width * 2.2)}
                             role="img" aria-label={describe(run, first)}>
                             <defs>
                                 <pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">

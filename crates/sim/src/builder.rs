@@ -249,6 +249,7 @@ impl Resolver<'_> {
 pub mod ops {
     use super::{OpSpec, OperandSpec};
     use crate::op::{BinOpKind, OpKind};
+    use crate::outcome::{PyError, PyExc};
     use crate::value::Value;
 
     /// `dst = var` (`LOAD_GLOBAL`).
@@ -395,6 +396,18 @@ pub mod ops {
         })
     }
 
+    /// `dst = lock.acquire(timeout=…)`: the lock now (`dst = True`) or, if it is taken, a
+    /// timeout the scheduler may let expire (`dst = False`); see [`OpKind::TimedAcquire`].
+    pub fn acquire_timeout(lock: impl Into<String>, dst: impl Into<String>) -> OpSpec {
+        let (lock, dst) = (lock.into(), dst.into());
+        OpSpec::new(move |r| {
+            Ok(OpKind::TimedAcquire {
+                lock: r.lock(&lock)?,
+                dst: r.reg_w(&dst)?,
+            })
+        })
+    }
+
     /// `lock.release()`.
     pub fn release(lock: impl Into<String>) -> OpSpec {
         let lock = lock.into();
@@ -416,6 +429,18 @@ pub mod ops {
         let (sem, dst) = (sem.into(), dst.into());
         OpSpec::new(move |r| {
             Ok(OpKind::SemTryAcquire {
+                sem: r.sem(&sem)?,
+                dst: r.reg_w(&dst)?,
+            })
+        })
+    }
+
+    /// `dst = sem.acquire(timeout=…)`: a permit now (`dst = True`) or, if none is left, a
+    /// timeout the scheduler may let expire (`dst = False`); see [`OpKind::SemTimedAcquire`].
+    pub fn sem_acquire_timeout(sem: impl Into<String>, dst: impl Into<String>) -> OpSpec {
+        let (sem, dst) = (sem.into(), dst.into());
+        OpSpec::new(move |r| {
+            Ok(OpKind::SemTimedAcquire {
                 sem: r.sem(&sem)?,
                 dst: r.reg_w(&dst)?,
             })
@@ -586,7 +611,22 @@ pub mod ops {
         })
     }
 
-    /// A step with no effect (e.g. `print(...)`).
+    /// `print(text)`: a line of output (see [`Run::output`](crate::Run::output)); no effect on
+    /// the state.
+    pub fn print(text: impl Into<String>) -> OpSpec {
+        let text = text.into();
+        OpSpec::new(move |_| Ok(OpKind::Print { text }))
+    }
+
+    /// `raise kind(message)`, e.g. `raise(PyExc::ValueError, "boom")`. It ends the thread,
+    /// after the `finally:` blocks around it (see
+    /// [`ThreadBuilder::try_finally`](super::ThreadBuilder::try_finally)).
+    pub fn raise(kind: PyExc, message: impl Into<String>) -> OpSpec {
+        let error = PyError::new(kind, message);
+        OpSpec::new(move |_| Ok(OpKind::Raise { error }))
+    }
+
+    /// A step with no effect (a statement the lesson does not model).
     pub fn nop() -> OpSpec {
         OpSpec::new(|_| Ok(OpKind::Nop))
     }
@@ -643,6 +683,99 @@ impl ThreadBuilder {
         let name = name.into();
         if !self.regs.contains(&name) {
             self.regs.push(name);
+        }
+        self
+    }
+
+    /// `try:` `body` `finally:` `finally`: the ops `body` adds are protected, and those
+    /// `finally` adds run after them, whether the body ran to its end or raised. An exception
+    /// raised in the body sends the thread to the `finally:` ops; they run as ordinary steps,
+    /// and at their end the exception goes on outward (to an enclosing `finally:`, or it ends
+    /// the thread). Blocks nest. Labels and registers are the thread's, as everywhere.
+    ///
+    /// It adds an [`OpKind::Try`] marker (shown as `try:` on the current line; never a step)
+    /// before the body.
+    ///
+    /// ```
+    /// use sim::prelude::*;
+    ///
+    /// let scn = ScenarioBuilder::new("cleanup")
+    ///     .var("cleaned", 0)
+    ///     .thread("T1", |t| {
+    ///         t.line(1).try_finally(
+    ///             |body| {
+    ///                 body.line(2).op("raise ValueError('boom')", raise(PyExc::ValueError, "boom"));
+    ///             },
+    ///             |finally| {
+    ///                 finally.line(4).op("cleaned += 1", tally("cleaned", 1));
+    ///             },
+    ///         );
+    ///     })
+    ///     .build_arc()
+    ///     .expect("valid");
+    /// let mut m = Machine::new(scn).expect("valid");
+    /// m.step(ThreadId(0)).expect("raises");
+    /// m.step(ThreadId(0)).expect("runs the finally: block");
+    /// assert_eq!(m.var_by_name("cleaned"), Some(Value::Int(1)));
+    /// assert_eq!(m.raised(ThreadId(0)).map(ToString::to_string).as_deref(), Some("ValueError: boom"));
+    /// ```
+    pub fn try_finally(
+        &mut self,
+        body: impl FnOnce(&mut ThreadBuilder),
+        finally: impl FnOnce(&mut ThreadBuilder),
+    ) -> &mut Self {
+        self.protect("try:", body, finally)
+    }
+
+    /// `with lock:` `body`: `lock.acquire()`, then `body` protected by a `finally:` that
+    /// releases the lock, so an exception in the body still releases it (and then ends the
+    /// thread). The acquire and the release are on the current line, shown as
+    /// `with <lock>:` and `(end of with) → <lock>.release()`.
+    pub fn with_lock(&mut self, lock: &str, body: impl FnOnce(&mut ThreadBuilder)) -> &mut Self {
+        let line = self.line;
+        self.op(format!("with {lock}:"), ops::acquire(lock));
+        self.protect(format!("(with {lock}: body)"), body, |f| {
+            f.line(line).op(
+                format!("(end of with) → {lock}.release()"),
+                ops::release(lock),
+            );
+        })
+    }
+
+    /// `with sem:` `body`: [`ThreadBuilder::with_lock`] for a semaphore (one permit).
+    pub fn with_semaphore(
+        &mut self,
+        sem: &str,
+        body: impl FnOnce(&mut ThreadBuilder),
+    ) -> &mut Self {
+        let line = self.line;
+        self.op(format!("with {sem}:"), ops::sem_acquire(sem));
+        self.protect(format!("(with {sem}: body)"), body, |f| {
+            f.line(line).op(
+                format!("(end of with) → {sem}.release()"),
+                ops::sem_release(sem),
+            );
+        })
+    }
+
+    /// A [`OpKind::Try`] marker shown as `text`, the ops of `body`, then those of `finally`.
+    fn protect(
+        &mut self,
+        text: impl Into<String>,
+        body: impl FnOnce(&mut ThreadBuilder),
+        finally: impl FnOnce(&mut ThreadBuilder),
+    ) -> &mut Self {
+        let marker = self.ops.len();
+        self.op(text, ops::nop());
+        body(self);
+        let start = self.ops.len();
+        finally(self);
+        let end = self.ops.len();
+        // Past `u16::MAX` the program is far too long anyway: validation says so.
+        let finally = u16::try_from(start).unwrap_or(u16::MAX);
+        let end = u16::try_from(end).unwrap_or(u16::MAX);
+        if let Some(p) = self.ops.get_mut(marker) {
+            p.spec = OpSpec::new(move |_| Ok(OpKind::Try { finally, end }));
         }
         self
     }
@@ -1174,6 +1307,75 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(err.to_string(), "unknown check for kind `lost-update`");
+    }
+
+    #[test]
+    fn with_lock_is_an_acquire_then_a_try_block_whose_finally_releases() {
+        let s = ScenarioBuilder::new("with")
+            .var("x", 0)
+            .lock("lock", LockKind::Lock)
+            .thread("T1", |t| {
+                t.line(3).with_lock("lock", |b| {
+                    b.line(4).op("x += 1", tally("x", 1));
+                });
+                t.line(5).op("print(x)", print("x"));
+            })
+            .build()
+            .unwrap();
+        let p = &s.threads[0].program;
+        let kinds: Vec<&OpKind> = p.iter().map(|o| &o.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &OpKind::Acquire { lock: LockId(0) },
+                &OpKind::Try { finally: 3, end: 4 },
+                &OpKind::AtomicAdd {
+                    var: VarId(0),
+                    imm: 1
+                },
+                &OpKind::Release { lock: LockId(0) },
+                &OpKind::Print { text: "x".into() },
+            ]
+        );
+        let lines: Vec<u16> = p.iter().map(|o| o.line).collect();
+        assert_eq!(lines, [3, 3, 4, 3, 5]);
+        assert_eq!(p[0].text, "with lock:");
+        assert_eq!(p[3].text, "(end of with) → lock.release()");
+        assert!(p[1].kind.is_marker());
+    }
+
+    #[test]
+    fn try_blocks_nest_and_raise_names_its_exception() {
+        let s = ScenarioBuilder::new("nest")
+            .thread("T1", |t| {
+                t.try_finally(
+                    |b| {
+                        b.try_finally(
+                            |b| {
+                                b.op("raise", raise(crate::PyExc::Exception, "deep"));
+                            },
+                            |_| {},
+                        );
+                    },
+                    |f| {
+                        f.op("nop", nop());
+                    },
+                );
+            })
+            .build()
+            .unwrap();
+        let kinds: Vec<&OpKind> = s.threads[0].program.iter().map(|o| &o.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &OpKind::Try { finally: 3, end: 4 },
+                &OpKind::Try { finally: 3, end: 3 },
+                &OpKind::Raise {
+                    error: crate::PyError::new(crate::PyExc::Exception, "deep")
+                },
+                &OpKind::Nop,
+            ]
+        );
     }
 
     #[test]

@@ -57,6 +57,12 @@ pub enum EventKind {
         /// Its count now (0 when free).
         count: u32,
     },
+    /// `acquire(timeout=…)` gave up: the lock could not be taken and the timeout expired, so
+    /// `acquire` returned `False`. (A timed acquire that gets the lock is [`EventKind::Acquired`].)
+    TimedOut {
+        /// The lock.
+        lock: LockId,
+    },
     /// `acquire(blocking=False)`.
     TriedAcquire {
         /// The lock.
@@ -77,6 +83,12 @@ pub enum EventKind {
         sem: SemId,
         /// Whether a permit was taken.
         ok: bool,
+    },
+    /// `sem.acquire(timeout=…)` gave up: no permit was left and the timeout expired, so
+    /// `acquire` returned `False`. (One that gets a permit is [`EventKind::SemAcquired`].)
+    SemTimedOut {
+        /// The semaphore.
+        sem: SemId,
     },
     /// Returned a semaphore permit.
     SemReleased {
@@ -187,10 +199,27 @@ pub enum EventKind {
         /// Whether it held.
         ok: bool,
     },
-    /// An op with no effect (e.g. `print`).
+    /// `print(text)`.
+    Printed {
+        /// The line printed.
+        text: String,
+    },
+    /// An op with no effect.
     Nothing,
-    /// The op raised a Python exception; the run is over.
+    /// The op raised a Python exception (a misuse, a bad operand, or `raise`). Where it went
+    /// (a `finally:` block, or the end of the thread) is [`Event::exception`].
     Raised(PyError),
+}
+
+/// What an exception did on a step: raised by the step's op, or raised again at the end of a
+/// `finally:` block the step finished, and where it went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unwind {
+    /// The exception.
+    pub error: PyError,
+    /// The first op of the `finally:` block the thread runs now (its program counter), or
+    /// `None`: no `finally:` block was left around it, so it ended the thread.
+    pub handler: Option<usize>,
 }
 
 /// One step of one thread, ready to animate. `Display` gives a log line
@@ -217,6 +246,9 @@ pub struct Event {
     pub end_ms: u64,
     /// How the run ended, if it ended on this step.
     pub outcome: Option<Outcome>,
+    /// An exception the step raised, or raised again at the end of a `finally:` block, and
+    /// where it went; `None` on most steps.
+    pub exception: Option<Unwind>,
     pub(crate) scn: Arc<Scenario>,
 }
 
@@ -230,6 +262,7 @@ impl PartialEq for Event {
             && self.start_ms == o.start_ms
             && self.end_ms == o.end_ms
             && self.outcome == o.outcome
+            && self.exception == o.exception
     }
 }
 
@@ -246,6 +279,7 @@ impl fmt::Debug for Event {
             .field("start_ms", &self.start_ms)
             .field("end_ms", &self.end_ms)
             .field("outcome", &self.outcome)
+            .field("exception", &self.exception)
             .finish()
     }
 }
@@ -292,6 +326,11 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            EventKind::TimedOut { lock } => write!(
+                f,
+                "{t} gave up waiting for `{}` (timeout): acquire returned False",
+                s.lock_name(*lock)
+            ),
             EventKind::TriedAcquire { lock, ok: true } => {
                 write!(f, "{t} tried `{}` and got it", s.lock_name(*lock))
             }
@@ -318,6 +357,11 @@ impl fmt::Display for Event {
                     s.sem_name(*sem)
                 )
             }
+            EventKind::SemTimedOut { sem } => write!(
+                f,
+                "{t} gave up waiting for semaphore `{}` (timeout): acquire returned False",
+                s.sem_name(*sem)
+            ),
             EventKind::SemReleased { sem, permits } => write!(
                 f,
                 "{t} released semaphore `{}` ({permits} permit{} now)",
@@ -398,13 +442,37 @@ impl fmt::Display for Event {
             }
             EventKind::Asserted { ok: true } => write!(f, "{t} checked an assertion: it holds"),
             EventKind::Asserted { ok: false } => write!(f, "{t} checked an assertion: it fails"),
+            EventKind::Printed { text } => write!(f, "{t} printed {text:?}"),
             EventKind::Nothing => write!(f, "{t} ran `{}`", self.op_text()),
             EventKind::Raised(e) => write!(f, "{t} raised {e}"),
         }?;
-        if self.status == ThreadStatus::Finished {
-            write!(f, "; {t} finished")?;
+        match &self.exception {
+            Some(u) => {
+                if !matches!(self.kind, EventKind::Raised(_)) {
+                    write!(f, "; the finally: block is over, so {} goes on", u.error)?;
+                }
+                match u.handler {
+                    Some(pc) => {
+                        let line = s
+                            .threads
+                            .get(t.index())
+                            .and_then(|d| d.program.get(pc))
+                            .map_or(0, |op| op.line);
+                        if matches!(self.kind, EventKind::Raised(_)) {
+                            write!(f, "; it runs the finally: block at line {line} first")
+                        } else {
+                            write!(f, " to the finally: block at line {line}")
+                        }
+                    }
+                    None if matches!(self.kind, EventKind::Raised(_)) => {
+                        write!(f, "; it ends {t}")
+                    }
+                    None => write!(f, " and ends {t}"),
+                }
+            }
+            None if self.status == ThreadStatus::Finished => write!(f, "; {t} finished"),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

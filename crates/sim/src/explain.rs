@@ -86,10 +86,16 @@ impl fmt::Display for Explanation {
 ///   `lock1` (acquired at step 2) and waits for `lock2`, held by T2 (acquired at step 4), which
 ///   waits for `lock1`."), a `Lock` re-acquired by its holder, or, without a cycle, each blocked
 ///   thread and what it waits for.
-/// - **Exception**: who raised what, at which step and line, and the state that made it an
-///   error (who owns the `RLock`, that all permits were already free…).
+/// - **Exception** (a thread an exception ended, and nothing worse): who raised what, at which
+///   step and line, and the state that made it an error (who owns the `RLock`, that all permits
+///   were already free…); where it went (straight out of the thread, or through the `finally:`
+///   blocks around it, at which steps); what the thread still held when it ended; and that the
+///   other threads went on (or raised too).
+/// - **Deadlock on a dead holder**: besides each wait, "T1 raised `ValueError: boom` at step 2
+///   while holding `lock`, and never released it", saying whether a `finally:` block ran.
 /// - **Finished**: the final values and every wait for a lock or a semaphore, until whose
-///   release (the first ten, then how many more).
+///   release (the first ten, then how many more); every `acquire(timeout=…)` that gave up, and
+///   who held what it wanted.
 /// - **Step limit**: where each unfinished thread is.
 pub fn explain(run: &Run) -> Option<Explanation> {
     let outcome = run.outcome()?;
@@ -487,6 +493,7 @@ impl Ctx<'_> {
                 });
             }
         }
+        lines.extend(self.raised_lines(&[]));
         lines.extend(message_line(message));
         (title, lines)
     }
@@ -542,6 +549,7 @@ impl Ctx<'_> {
             }
         }
         lines.reverse();
+        lines.extend(self.raised_lines(&[]));
         lines.extend(message_line(message));
         (title, lines)
     }
@@ -587,6 +595,7 @@ impl Ctx<'_> {
             }
         }
         lines.extend(self.sem_over_releases());
+        lines.extend(self.raised_lines(&[]));
         lines.extend(message_line(message));
         (title, lines)
     }
@@ -652,6 +661,10 @@ impl Ctx<'_> {
             for t in &blocked {
                 lines.push(self.wait_line(*t));
             }
+            let holders = self.dead_holders(&blocked);
+            let named = self.named_dead_holders(&blocked);
+            lines.extend(holders);
+            lines.extend(self.raised_lines(&named));
             lines.push(vec![text("No running thread is left to change that.")]);
             return (title, lines);
         }
@@ -685,6 +698,8 @@ impl Ctx<'_> {
         for t in blocked.iter().filter(|t| !on_cycle.contains(t)) {
             lines.push(self.wait_line(*t));
         }
+        lines.extend(self.dead_holders(&blocked));
+        lines.extend(self.raised_lines(&self.named_dead_holders(&blocked)));
         (title, lines)
     }
 
@@ -788,10 +803,12 @@ impl Ctx<'_> {
                     .filter(|h| self.end.is_finished(h.index()))
                     .collect();
                 if !gone.is_empty() {
-                    l.push(text(if gone.len() == 1 {
-                        ", which finished without releasing it"
-                    } else {
-                        ", which finished without releasing them"
+                    let raised = gone.iter().all(|h| self.end.raised(*h).is_some());
+                    l.push(text(match (raised, gone.len()) {
+                        (true, 1) => ", which an exception ended before it released it",
+                        (true, _) => ", which exceptions ended before they released it",
+                        (false, 1) => ", which finished without releasing it",
+                        (false, _) => ", which finished without releasing them",
                     }));
                 }
             }
@@ -805,10 +822,17 @@ impl Ctx<'_> {
 
     /// A Python exception.
     fn misuse(&self, thread: ThreadId, error: &PyError) -> (Vec<Seg>, Vec<Vec<Seg>>) {
+        // The step that raised the exception that ended `thread` (it may have gone through
+        // `finally:` blocks since).
         let raised = self
             .events
             .iter()
-            .rposition(|e| matches!(e.kind, EventKind::Raised(_)));
+            .rposition(|e| e.thread == thread && e.kind == EventKind::Raised(error.clone()))
+            .or_else(|| {
+                self.events
+                    .iter()
+                    .rposition(|e| matches!(e.kind, EventKind::Raised(_)))
+            });
         let step = raised.map_or(self.run.len(), |i| i + 1);
         let mut title = vec![
             Seg::Thread(thread),
@@ -961,7 +985,255 @@ impl Ctx<'_> {
             }
             _ => {}
         }
+        if let Some(i) = raised {
+            lines.push(self.unwinding(thread, i));
+        }
+        for n in self.end.held_by(thread) {
+            let mut l = vec![Seg::Thread(thread), text(" ended still holding ")];
+            if matches!(n, Node::Sem(_)) {
+                l.push(text("a permit of "));
+            }
+            l.push(code(self.label(n)));
+            l.extend(self.acquired_note(thread, n));
+            l.push(text(": nobody will ever release it."));
+            lines.push(l);
+        }
+        lines.extend(self.other_threads(thread));
         (title, lines)
+    }
+
+    /// Where the exception raised at event `i` by `t` went: straight out of the thread, or
+    /// through the `finally:` blocks around it (the steps they took), then out.
+    fn unwinding(&self, t: ThreadId, i: usize) -> Vec<Seg> {
+        let raised_at = i + 1;
+        let went = self.events.get(i).and_then(|e| e.exception.as_ref());
+        if went.is_some_and(|u| u.handler.is_none()) {
+            return vec![
+                text("No "),
+                code("try:"),
+                text("/"),
+                code("finally:"),
+                text(" or "),
+                code("with"),
+                text(" block was around it, so it ended "),
+                Seg::Thread(t),
+                text(" there."),
+            ];
+        }
+        let mine: Vec<(usize, &Event)> = self
+            .events
+            .iter()
+            .enumerate()
+            .skip(i + 1)
+            .filter(|(_, e)| e.thread == t)
+            .collect();
+        let ended = mine
+            .iter()
+            .find(|(_, e)| e.exception.as_ref().is_some_and(|u| u.handler.is_none()))
+            .map(|(k, _)| k + 1);
+        let mut l = vec![
+            text("It went to the "),
+            code("finally:"),
+            text(" block around it"),
+        ];
+        if let Some((k, e)) = mine.first() {
+            l.extend([
+                text(", which ran from "),
+                Seg::Step(k + 1),
+                text(format!(" (line {}: ", e.line)),
+                code(e.op_text()),
+                text(")"),
+            ]);
+        }
+        match ended {
+            Some(k) => l.extend([
+                text("; at its end the exception went on and ended "),
+                Seg::Thread(t),
+                text(" at "),
+                Seg::Step(k),
+                text("."),
+            ]),
+            None => l.extend([text(" (raised at "), Seg::Step(raised_at), text(").")]),
+        }
+        l
+    }
+
+    /// How the threads other than `t` ended: an exception ends only its own thread.
+    fn other_threads(&self, t: ThreadId) -> Vec<Vec<Seg>> {
+        let mut lines = Vec::new();
+        let finished: Vec<ThreadId> = self
+            .end
+            .thread_ids()
+            .filter(|u| *u != t && self.end.is_finished(u.index()) && self.end.raised(*u).is_none())
+            .collect();
+        if !finished.is_empty() {
+            let mut l = vec![text("An exception ends only the thread that raised it: ")];
+            l.extend(thread_list(&finished));
+            l.push(text(" went on and finished."));
+            lines.push(l);
+        }
+        for u in self.end.thread_ids().filter(|u| *u != t) {
+            let Some(e) = self.end.raised(u) else {
+                continue;
+            };
+            let mut l = vec![Seg::Thread(u), text(" also raised "), code(e)];
+            let at = self
+                .events
+                .iter()
+                .rposition(|x| x.thread == u && x.kind == EventKind::Raised(e.clone()));
+            if let Some(k) = at {
+                l.extend([text(" at "), Seg::Step(k + 1)]);
+            }
+            l.push(text("."));
+            lines.push(l);
+        }
+        lines
+    }
+
+    /// For a deadlock: "T1 raised `ValueError: boom` at step 2 (line 3: …) while holding
+    /// `lock`, and never released it", for each waited-for lock or semaphore whose holder an
+    /// exception ended.
+    fn dead_holders(&self, blocked: &[ThreadId]) -> Vec<Vec<Seg>> {
+        let mut seen: Vec<(ThreadId, Node)> = Vec::new();
+        for t in blocked {
+            let Some(r @ (Node::Lock(_) | Node::Sem(_))) =
+                self.end.wait_of(t.index()).and_then(wait_node)
+            else {
+                continue;
+            };
+            for h in self.end.holders(r) {
+                if self.end.raised(h).is_some() && !seen.contains(&(h, r)) {
+                    seen.push((h, r));
+                }
+            }
+        }
+        seen.into_iter()
+            .filter_map(|(h, r)| {
+                let error = self.end.raised(h)?;
+                let i = self
+                    .events
+                    .iter()
+                    .rposition(|e| e.thread == h && e.kind == EventKind::Raised(error.clone()));
+                let mut l = vec![Seg::Thread(h), text(" raised "), code(error)];
+                if let Some(i) = i {
+                    l.extend([text(" at "), Seg::Step(i + 1)]);
+                    if let Some(e) = self.events.get(i) {
+                        l.extend([
+                            text(format!(" (line {}: ", e.line)),
+                            code(e.op_text()),
+                            text(")"),
+                        ]);
+                    }
+                }
+                l.extend([text(" while holding "), code(self.label(r))]);
+                l.extend(self.acquired_note(h, r));
+                let handled = i
+                    .and_then(|i| self.events.get(i))
+                    .and_then(|e| e.exception.as_ref())
+                    .is_some_and(|u| u.handler.is_some());
+                if handled {
+                    l.extend([
+                        text(", and never released it: the "),
+                        code("finally:"),
+                        text(" block that ran did not release it."),
+                    ]);
+                } else {
+                    l.extend([
+                        text(", and never released it: no "),
+                        code("finally:"),
+                        text(" or "),
+                        code("with"),
+                        text(" block was there to release it."),
+                    ]);
+                }
+                Some(l)
+            })
+            .collect()
+    }
+
+    /// The threads whose held locks or permits `blocked` threads wait for, and that an
+    /// exception ended (those [`Ctx::dead_holders`] speaks of).
+    fn named_dead_holders(&self, blocked: &[ThreadId]) -> Vec<ThreadId> {
+        blocked
+            .iter()
+            .filter_map(|t| self.end.wait_of(t.index()).and_then(wait_node))
+            .filter(|r| matches!(r, Node::Lock(_) | Node::Sem(_)))
+            .flat_map(|r| self.end.holders(r))
+            .filter(|h| self.end.raised(*h).is_some())
+            .collect()
+    }
+
+    /// "T1 raised `ValueError: boom` at step 2, which ended it.", for each thread an exception
+    /// ended, except those in `skip`.
+    fn raised_lines(&self, skip: &[ThreadId]) -> Vec<Vec<Seg>> {
+        self.end
+            .thread_ids()
+            .filter(|t| !skip.contains(t))
+            .filter_map(|t| {
+                let error = self.end.raised(t)?;
+                let mut l = vec![Seg::Thread(t), text(" raised "), code(error)];
+                let at = self
+                    .events
+                    .iter()
+                    .rposition(|e| e.thread == t && e.kind == EventKind::Raised(error.clone()));
+                if let Some(i) = at {
+                    l.extend([text(" at "), Seg::Step(i + 1)]);
+                }
+                l.extend([text(", which ended "), Seg::Thread(t), text(".")]);
+                Some(l)
+            })
+            .collect()
+    }
+
+    /// Every `acquire(timeout=…)` that gave up, and who held what it wanted then.
+    fn timeouts(&self) -> Vec<Vec<Seg>> {
+        const MAX_LINES: usize = 10;
+        let all: Vec<(usize, &Event, Node)> = self
+            .events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e.kind {
+                EventKind::TimedOut { lock } => Some((i, e, Node::Lock(lock))),
+                EventKind::SemTimedOut { sem } => Some((i, e, Node::Sem(sem))),
+                _ => None,
+            })
+            .collect();
+        let mut lines: Vec<Vec<Seg>> = all
+            .iter()
+            .take(MAX_LINES)
+            .map(|&(i, e, n)| {
+                let mut l = vec![
+                    Seg::Thread(e.thread),
+                    text(" gave up waiting for "),
+                    code(self.label(n)),
+                    text(" at "),
+                    Seg::Step(i + 1),
+                    text(" (timeout): "),
+                    code("acquire"),
+                    text(" returned "),
+                    code("False"),
+                ];
+                let holders = self
+                    .run
+                    .state_at(i)
+                    .map(|m| m.holders(n))
+                    .unwrap_or_default();
+                if !holders.is_empty() {
+                    l.push(text(", while "));
+                    l.extend(thread_list(&holders));
+                    l.push(text(" held it"));
+                }
+                l.push(text("."));
+                l
+            })
+            .collect();
+        if all.len() > MAX_LINES {
+            lines.push(vec![text(format!(
+                "…and {} more.",
+                plural(all.len() - MAX_LINES, "timeout", "timeouts")
+            ))]);
+        }
+        lines
     }
 
     /// Every run.
@@ -972,7 +1244,9 @@ impl Ctx<'_> {
             title.push(code(format!("{name} = {value}")));
         }
         title.push(text("."));
-        (title, self.lock_waits())
+        let mut lines = self.lock_waits();
+        lines.extend(self.timeouts());
+        (title, lines)
     }
 
     /// Every wait for a lock or a semaphore, in the order they began, until whose release.
@@ -1052,6 +1326,7 @@ impl Ctx<'_> {
                 ]);
             }
         }
+        lines.extend(self.raised_lines(&[]));
         lines.push(vec![text(
             "Nothing has gone wrong yet, but the threads did not finish within the limit.",
         )]);
@@ -1077,7 +1352,9 @@ fn written_reg(op: &OpKind) -> Option<RegId> {
         | OpKind::Const { dst, .. }
         | OpKind::BinOp { dst, .. }
         | OpKind::TryAcquire { dst, .. }
+        | OpKind::TimedAcquire { dst, .. }
         | OpKind::SemTryAcquire { dst, .. }
+        | OpKind::SemTimedAcquire { dst, .. }
         | OpKind::QueueGet { dst, .. }
         | OpKind::LocalGet { dst, .. } => Some(*dst),
         _ => None,
@@ -1483,17 +1760,21 @@ mod tests {
 
     #[test]
     fn an_rlock_released_by_another_thread_names_its_owner() {
-        let b = ScenarioBuilder::new("rlock")
-            .lock("r", LockKind::RLock)
-            .thread("T1", |t| {
-                t.op("r.acquire()", acquire("r"))
-                    .op("r.acquire()", acquire("r"))
-                    .op("r.release()", release("r"));
-            })
-            .thread("T2", |t| {
-                t.line(9).op("r.release()", release("r"));
-            });
-        let e = explain(&run(b, &[0, 0, 1])).unwrap();
+        let b = || {
+            ScenarioBuilder::new("rlock")
+                .lock("r", LockKind::RLock)
+                .thread("T1", |t| {
+                    t.op("r.acquire()", acquire("r"))
+                        .op("r.acquire()", acquire("r"))
+                        .op("r.release()", release("r"));
+                })
+                .thread("T2", |t| {
+                    t.line(9).op("r.release()", release("r"));
+                })
+        };
+        // T2's exception ends T2 only: the run is over once T1 has finished too.
+        assert_eq!(explain(&run(b(), &[0, 0, 1])), None);
+        let e = explain(&run(b(), &[0, 0, 1, 0])).unwrap();
         assert_eq!(e.kind, "exception");
         assert_eq!(e.title[0], Seg::Thread(T2));
         assert_eq!(
@@ -1503,16 +1784,34 @@ mod tests {
         assert_eq!(e.title[4], Seg::Step(3));
         assert_eq!(
             e.lines,
-            vec![vec![
-                c("r"),
-                t(" is held by "),
-                Seg::Thread(T1),
-                t(" since "),
-                Seg::Step(1),
-                t(": only the thread that acquired an "),
-                c("RLock"),
-                t(" may release it."),
-            ]]
+            vec![
+                vec![
+                    c("r"),
+                    t(" is held by "),
+                    Seg::Thread(T1),
+                    t(" since "),
+                    Seg::Step(1),
+                    t(": only the thread that acquired an "),
+                    c("RLock"),
+                    t(" may release it."),
+                ],
+                vec![
+                    t("No "),
+                    c("try:"),
+                    t("/"),
+                    c("finally:"),
+                    t(" or "),
+                    c("with"),
+                    t(" block was around it, so it ended "),
+                    Seg::Thread(T2),
+                    t(" there."),
+                ],
+                vec![
+                    t("An exception ends only the thread that raised it: "),
+                    Seg::Thread(T1),
+                    t(" went on and finished."),
+                ],
+            ]
         );
         // Released when nobody holds it: who released it last.
         let b = ScenarioBuilder::new("lock")

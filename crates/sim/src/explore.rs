@@ -19,9 +19,9 @@
 //! them (`JoinThread`'s target is left on its own). Stepping commutes with renaming such
 //! threads: if `π` renames them, stepping `π(t)` in `π(s)` gives `π` of stepping `t` in `s`. So
 //! the explorer stores each state in a *canonical form*: within each group, threads sorted by
-//! everything that is theirs (pc, wait phase, sections, registers, thread-local slots, and the
-//! lock ownerships, condition-queue places, GIL and outcome that name them), with every thread
-//! id in shared state renamed to match. Threads that tie on all of that are interchangeable in
+//! everything that is theirs (pc, wait phase, sections, the exception they carry, registers,
+//! thread-local slots, and the lock ownerships, condition-queue places, GIL and outcome that
+//! name them), with every thread id in shared state renamed to match. Threads that tie on all of that are interchangeable in
 //! that state, so the form is unique: two states get the same one exactly when a renaming
 //! relates them.
 //!
@@ -57,10 +57,22 @@
 //!
 //! # Cycles
 //!
-//! A step that returns to a state on the current path (a spin loop, say) is reported as the
-//! [`OutcomeClass::Livelock`] class: that schedule is counted once, ending where the cycle closes.
+//! A step that returns to a state on the current path (a spin loop, say) closes a cycle: that
+//! schedule is counted once, ending where the cycle closes, in one of two classes.
+//!
+//! - [`OutcomeClass::Starvation`] when some threads are blocked at every state of the cycle
+//!   (the states on the path from the one returned to, up to the step that returns) while the
+//!   others go round, and the cycle is *fair*: every thread that could step at some state of it
+//!   does step on it. The starved threads cannot move at any point of the cycle, and no thread
+//!   is being passed over, so a fair scheduler may follow it forever. Not a deadlock (others
+//!   progress), and not a thread the scheduler merely never picked (that one could have moved).
+//! - [`OutcomeClass::Livelock`] otherwise: nobody stays blocked (a spin loop, threads backing
+//!   off forever), or some thread that could have stepped was never picked, so a scheduler that
+//!   gives it its turn leaves the cycle.
+//!
 //! With cycles, which edge closes a cycle depends on the search order, so counts are then exact
-//! for the graph with those edges cut; without cycles they are exact.
+//! for the graph with those edges cut (and a back edge is classed by the cycle it closes on the
+//! search path, one of possibly several through it); without cycles they are exact.
 
 use crate::machine::Machine;
 use crate::outcome::{Outcome, OutcomeClass};
@@ -72,6 +84,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 use symmetry::{Perm, Symmetry};
 
+mod cycles;
 mod symmetry;
 
 /// FxHash (rustc's), for the explorer's tables of outcome classes: SipHash's DoS resistance buys
@@ -269,7 +282,9 @@ impl Liveness {
                 OpKind::Load { dst, .. }
                 | OpKind::Const { dst, .. }
                 | OpKind::TryAcquire { dst, .. }
+                | OpKind::TimedAcquire { dst, .. }
                 | OpKind::SemTryAcquire { dst, .. }
+                | OpKind::SemTimedAcquire { dst, .. }
                 | OpKind::QueueGet { dst, .. }
                 | OpKind::LocalGet { dst, .. } => bit(d, *dst),
                 OpKind::Store { src, .. } => bit(u, *src),
@@ -289,6 +304,19 @@ impl Liveness {
             }
             succs.push(succ);
         }
+        // An op inside a try block may raise and go to its `finally:` block instead: the
+        // innermost one (markers come in program order and blocks nest, so inner blocks write
+        // last). The ops of a `finally:` block get the enclosing block's, which is where the
+        // exception goes on to from the block's end.
+        let mut handler: Vec<Option<usize>> = vec![None; n];
+        for (m, op) in program.iter().enumerate() {
+            if let OpKind::Try { finally, .. } = op.kind {
+                let finally = usize::from(finally);
+                for h in handler.iter_mut().take(finally).skip(m + 1) {
+                    *h = Some(finally);
+                }
+            }
+        }
         let mut live = vec![[0u64; 4]; n + 1];
         let mut changed = true;
         while changed {
@@ -299,6 +327,11 @@ impl Liveness {
                 if let Some(b) = b.and_then(|b| live.get(b)) {
                     for w in 0..4 {
                         out[w] |= b[w];
+                    }
+                }
+                if let Some(h) = handler[pc].and_then(|h| live.get(h)) {
+                    for w in 0..4 {
+                        out[w] |= h[w];
                     }
                 }
                 let mut inn = [0u64; 4];
@@ -448,6 +481,8 @@ struct Entry {
 
 struct Frame {
     node: u32,
+    /// The node's fingerprint.
+    fp: u64,
     /// The node's state, in canonical form.
     machine: Machine,
     depth: usize,
@@ -507,6 +542,16 @@ impl Classes {
     }
 }
 
+/// What the explorer knows about the scenario's cycles of states.
+enum Cycles {
+    /// No cycle met yet (the scenario may have none).
+    Unknown,
+    /// A cycle was met: the state graph is being built, to find where threads starve.
+    Building(cycles::Builder),
+    /// Where threads starve (see [`cycles`]).
+    Known(cycles::Starving),
+}
+
 /// Exhaustive, deduplicated exploration of a scenario, resumable in slices.
 pub struct Explorer {
     limits: ExploreLimits,
@@ -532,6 +577,7 @@ pub struct Explorer {
     max_depth: usize,
     threads: usize,
     report: Option<ExploreReport>,
+    cycles: Cycles,
 }
 
 /// `*dst = src.clone()`, reusing `dst`'s allocations: the explorer copies a machine for every
@@ -618,6 +664,7 @@ impl Explorer {
             max_depth: 0,
             threads,
             report: None,
+            cycles: Cycles::Unknown,
         };
         ex.restart(sym);
         ex
@@ -659,7 +706,8 @@ impl Explorer {
         self.report = None;
         let mut root = self.root.clone();
         let (_, twins) = self.sym.canonicalize(&mut root);
-        self.index.insert(fingerprint(&root), 0);
+        let fp = fingerprint(&root);
+        self.index.insert(fp, 0);
         if let Some(o) = root.outcome() {
             let class = self.classes.intern(&o.class());
             self.summaries.push(Some(Box::new([Entry {
@@ -673,6 +721,7 @@ impl Explorer {
             self.summaries.push(None);
             self.stack.push(Frame {
                 node: 0,
+                fp,
                 machine: root,
                 depth: 0,
                 next_thread: 0,
@@ -690,10 +739,26 @@ impl Explorer {
         let mut left = budget;
         while self.report.is_none() {
             if left == 0 {
+                let states = match &self.cycles {
+                    Cycles::Building(b) => b.len(),
+                    _ => self.summaries.len(),
+                };
                 return ExploreStatus::Running {
-                    states: self.summaries.len(),
+                    states,
                     transitions: self.transitions,
                 };
+            }
+            if let Cycles::Building(b) = &mut self.cycles {
+                if !b.advance(&self.liveness) {
+                    let Cycles::Building(b) = std::mem::replace(&mut self.cycles, Cycles::Unknown)
+                    else {
+                        continue;
+                    };
+                    self.cycles = Cycles::Known(b.analyse());
+                    self.restart(Symmetry::none());
+                }
+                left -= 1;
+                continue;
             }
             if self.advance() {
                 left -= 1;
@@ -793,12 +858,26 @@ impl Explorer {
             }
             // On the current path: a cycle. Which edge closes a cycle depends on the search
             // order, so the reduced search would count livelocks differently from the plain one:
-            // start over without the reduction (see the module docs).
-            if !self.sym.is_trivial() {
+            // start over without the reduction (see the module docs), once the state graph
+            // says where threads starve.
+            if let Cycles::Unknown = self.cycles {
+                self.cycles =
+                    Cycles::Building(cycles::Builder::new(&self.root, self.limits.max_states));
+            }
+            if !self.sym.is_trivial() || !matches!(self.cycles, Cycles::Known(_)) {
                 self.restart(Symmetry::none());
                 return Some(child);
             }
-            let class = self.classes.intern(&OutcomeClass::Livelock);
+            let from = self.stack.last().map_or(0, |f| f.fp);
+            let starved = match &self.cycles {
+                Cycles::Known(s) => s.across(from, fp),
+                _ => Vec::new(),
+            };
+            let class = self.classes.intern(&if starved.is_empty() {
+                OutcomeClass::Livelock
+            } else {
+                OutcomeClass::Starvation { starved }
+            });
             merge(
                 &mut self.top().acc,
                 Entry {
@@ -854,6 +933,7 @@ impl Explorer {
         self.top().pending = Some((t, perm));
         self.stack.push(Frame {
             node: id,
+            fp,
             machine: child,
             depth,
             next_thread: 0,
@@ -1029,6 +1109,20 @@ impl Explorer {
             }
             node = e.next;
         }
+        // A starving schedule ends where it returns to a state it could have reached before;
+        // go once round a cycle the starved thread cannot leave, so a replay shows it.
+        if let (OutcomeClass::Starvation { starved }, Cycles::Known(s)) = (class, &self.cycles) {
+            if let Some(&x) = starved.first() {
+                for pick in s.loop_from(fingerprint(&real), x) {
+                    if real.step_kind(pick).is_err() {
+                        break;
+                    }
+                    let _ = full.step_kind(pick);
+                    out.push(pick);
+                    self.liveness.clear_dead(&mut real, pick.index());
+                }
+            }
+        }
         // The full machine has the scenario's step limit, which the explorer lifts; should it
         // end differently, the explorer's own ending is the example.
         let example = full
@@ -1158,6 +1252,110 @@ mod tests {
         assert!(!report.truncated);
     }
 
+    /// A writer waits on a condition until no reader is inside; two readers keep coming, each
+    /// entering before the other leaves, until the writer has written.
+    fn readers_and_a_waiting_writer() -> Arc<Scenario> {
+        let reader = |t: &mut ThreadBuilder| {
+            t.label("top")
+                .op("while not written:", load("written", "w"))
+                .op("POP_JUMP_IF_TRUE", jump_if_true("w", "end"))
+                .op("with lock:", acquire("lock"))
+                .op("readers += 1", tally("readers", 1))
+                .op("(end of with)", release("lock"))
+                .op("with lock:", acquire("lock"))
+                .op("readers -= 1", tally("readers", -1))
+                .op("if readers == 0:", load("readers", "r"))
+                .op("COMPARE_OP ==", eq("zero", "r", 0))
+                .op("POP_JUMP_IF_FALSE", jump_if_false("zero", "out"))
+                .op("cv.notify_all()", notify_all("cv"))
+                .label("out")
+                .op("(end of with)", release("lock"))
+                .op("JUMP_BACKWARD", jump("top"))
+                .label("end");
+        };
+        ScenarioBuilder::new("readers and a writer")
+            .var("readers", 0)
+            .var("written", false)
+            .lock("lock", LockKind::Lock)
+            .condition("cv", "lock")
+            .thread("R1", reader)
+            .thread("R2", reader)
+            .thread("W", |t| {
+                t.op("with lock:", acquire("lock"))
+                    .label("check")
+                    .op("while readers > 0:", load("readers", "r"))
+                    .op("COMPARE_OP >", gt("busy", "r", 0))
+                    .op("POP_JUMP_IF_FALSE", jump_if_false("busy", "go"))
+                    .op("cv.wait()", wait("cv"))
+                    .op("JUMP_BACKWARD", jump("check"))
+                    .label("go")
+                    .op("written = True", load_const("v", true))
+                    .op("STORE", store("written", "v"))
+                    .op("(end of with)", release("lock"));
+            })
+            .build_arc()
+            .unwrap()
+    }
+
+    #[test]
+    fn readers_handing_over_starve_a_waiting_writer() {
+        let report = explore(readers_and_a_waiting_writer(), ExploreLimits::default()).unwrap();
+        assert!(!report.truncated);
+        let starved = OutcomeClass::Starvation {
+            starved: vec![ThreadId(2)],
+        };
+        let s = report.outcome(&starved).expect("the writer can starve");
+        assert!(s.schedules > 0 && s.example.is_none());
+        // The shortest starving schedule replays: the writer is waiting when the cycle closes,
+        // and both readers are inside or on their way.
+        let run = crate::Run::replay(readers_and_a_waiting_writer(), &s.shortest).unwrap();
+        assert!(run.outcome().is_none());
+        assert!(!run.machine().can_step(ThreadId(2)));
+        assert!(report
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.class, OutcomeClass::Finished { .. })));
+        assert!(!report
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.class, OutcomeClass::Deadlock { .. })));
+        assert_eq!(
+            crate::class_kind(&readers_and_a_waiting_writer(), &starved),
+            "starvation"
+        );
+    }
+
+    #[test]
+    fn a_thread_blocked_only_because_another_is_never_picked_is_not_starved() {
+        // T1 waits for a permit only T3 gives; T2 spins until T3 sets the flag. In the cycle of
+        // T2 spinning, T1 is blocked all along, but T3 could run at every state: the cycle is
+        // the scheduler passing T3 over, a livelock, not starvation.
+        let scn = ScenarioBuilder::new("never picked")
+            .var("flag", false)
+            .semaphore("sem", 0)
+            .thread("T1", |t| {
+                t.op("sem.acquire()", sem_acquire("sem"));
+            })
+            .thread("T2", |t| {
+                t.label("spin")
+                    .op("while not flag:", load("flag", "f"))
+                    .op("POP_JUMP_IF_FALSE", jump_if_false("f", "spin"));
+            })
+            .thread("T3", |t| {
+                t.op("flag = True", load_const("v", true))
+                    .op("STORE", store("flag", "v"))
+                    .op("sem.release()", sem_release("sem"));
+            })
+            .build_arc()
+            .unwrap();
+        let report = explore(scn, ExploreLimits::default()).unwrap();
+        assert!(report.outcome(&OutcomeClass::Livelock).is_some());
+        assert!(!report
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.class, OutcomeClass::Starvation { .. })));
+    }
+
     #[test]
     fn limits_truncate_and_say_so() {
         let report = explore(
@@ -1205,7 +1403,10 @@ mod tests {
             for &t in o.shortest.steps() {
                 run.step(t).unwrap();
             }
-            if !matches!(o.class, OutcomeClass::Livelock | OutcomeClass::Unexplored) {
+            if !matches!(
+                o.class,
+                OutcomeClass::Livelock | OutcomeClass::Starvation { .. } | OutcomeClass::Unexplored
+            ) {
                 assert_eq!(run.outcome().map(Outcome::class), Some(o.class.clone()));
             }
         }

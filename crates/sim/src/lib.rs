@@ -14,7 +14,7 @@
 //! | `builder` | [`ScenarioBuilder`], [`ThreadBuilder`] and the op helpers in [`ops`]: scenarios by name |
 //! | `outcome` | [`Outcome`], [`OutcomeClass`], [`PyError`] (CPython's exact messages); kind slugs ([`outcome_kind`], [`class_kind`]) |
 //! | `machine` | [`Machine`] state, thread status ([`ThreadStatus`], [`BlockReason`]), UI views |
-//! | `step` | `Machine::step` semantics, how runs end, [`StepError`] |
+//! | `step` | `Machine::step`: dispatch to one module per primitive (`step/locks.rs`, `sems`, `conds`, `queues`, `locals`, `threads`, `exceptions`…), virtual time, how runs end, [`StepError`] |
 //! | `event` | [`Event`]: what a step did, with a log-line `Display` |
 //! | `graph` | [`WaitForGraph`] of a machine state: holds, waits, the deadlock cycle |
 //! | `schedule` | [`Schedule`] and its versioned URL-safe string form |
@@ -62,20 +62,27 @@
 //!   blocked thread is [`StepError::Blocked`], which says what it waits for and who holds it.
 //! - `QueuePut` and `LocalSet` take an [`Operand`] (so `q.put(None)` needs no register);
 //!   critical sections are named ([`SectionId`]); `Thread.join()` is [`OpKind::JoinThread`].
+//! - Exceptions end only the thread that raised them, after the `finally:` blocks around them
+//!   ([`ThreadBuilder::try_finally`], [`ThreadBuilder::with_lock`], [`OpKind::Raise`]); a thread
+//!   an exception ended is `Finished` and [`Machine::raised`] names the exception. How a run
+//!   then ends (deadlock, check, exception, finished) is on [`Outcome`].
+//! - `print(...)` is [`OpKind::Print`]; [`Run::output`] is what a run printed, in order.
 //! - Checks: [`Check::Final`], [`Check::FinalSum`], [`Check::Always`], [`Check::MaxInSection`];
 //!   an `assert` op's failure names it with [`CheckRef::Assert`].
 //! - Every check has a kind slug naming what its failure means ([`ScenarioBuilder::kind`],
 //!   [`Check::kind`]); [`outcome_kind`] and [`class_kind`] name any ending the same way.
 //! - Views for a lesson page, generic over lessons: [`Machine::wait_for_graph`],
 //!   [`Run::timeline`], and [`explain`] (an outcome in words, pointing at steps).
-//! - The explorer adds two classes of its own: [`OutcomeClass::Livelock`] (a cycle of states)
-//!   and [`OutcomeClass::Unexplored`] (cut by its limits).
+//! - The explorer adds three classes of its own: [`OutcomeClass::Livelock`] (a cycle of
+//!   states), [`OutcomeClass::Starvation`] (a cycle along which some thread stays blocked while
+//!   others step) and [`OutcomeClass::Unexplored`] (cut by its limits).
 //!
 //! # Guarantees
 //!
 //! - Nothing a learner or a lesson can do makes it panic: bad scenarios are a
 //!   [`ScenarioError`], bad steps a [`StepError`], bad schedule strings a [`ScheduleError`],
-//!   Python-level misuse an [`Outcome::Misuse`] carrying CPython's exception and message.
+//!   Python-level misuse a Python exception with CPython's type and message, which ends the
+//!   thread that raised it.
 //! - Deterministic: the same scenario and schedule give the same run, on every platform.
 //! - [`Machine`] is `Clone + Eq + Hash`, comparing only state that decides future behaviour.
 
@@ -99,7 +106,7 @@ mod timeline;
 mod value;
 
 pub use builder::{ops, OpSpec, OperandSpec, ScenarioBuilder, ThreadBuilder};
-pub use event::{Event, EventKind};
+pub use event::{Event, EventKind, Unwind};
 pub use explain::{explain, Explanation, Seg};
 pub use explore::{explore, ExploreLimits, ExploreReport, ExploreStatus, Explorer, OutcomeStats};
 pub use graph::{Edge, EdgeKind, Node, WaitForGraph};
@@ -129,6 +136,7 @@ pub use value::{
 pub mod prelude {
     pub use crate::builder::ops::*;
     pub use crate::{
-        Cmp, LockKind, Machine, Outcome, ScenarioBuilder, ThreadBuilder, ThreadId, Value,
+        Cmp, LockKind, Machine, Outcome, PyExc, ScenarioBuilder, ThreadBuilder, ThreadId,
+        ThreadStatus, Value,
     };
 }

@@ -2,12 +2,13 @@
 //! thread statuses. The step semantics are in [`crate::step`].
 //!
 //! A machine is small and cheap to clone (a handful of short vectors), and its `Eq`/`Hash` look
-//! only at what decides future behaviour (program counters, registers, shared objects, the GIL,
-//! the outcome), not at the step counter, the virtual clocks or the `Arc`ed scenario. That is
+//! only at what decides future behaviour (program counters, registers, the exceptions threads
+//! carry, shared objects, the GIL, the outcome), not at the step counter, the virtual clocks,
+//! what was printed or the `Arc`ed scenario. That is
 //! what lets the explorer deduplicate states and the undo history keep one snapshot per step.
 
 use crate::op::OpKind;
-use crate::outcome::{Outcome, WaitEdge};
+use crate::outcome::{Outcome, PyError, WaitEdge};
 use crate::scenario::{LockKind, Scenario, ScenarioError};
 use crate::value::{CondId, LocalId, LockId, QueueId, SectionId, SemId, ThreadId, Value, VarId};
 use std::fmt;
@@ -25,12 +26,24 @@ pub(crate) enum Phase {
     Reacquire { count: u32 },
 }
 
+/// An exception a thread carries: one a `finally:` block runs for, or the one that ended it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Exc {
+    /// The `finally:` block of the [`OpKind::Try`] marker at op `marker` runs because of
+    /// `error`; at its end, `error` is raised again.
+    Pending { marker: u16, error: PyError },
+    /// The thread ended with `error`; `rank` threads had ended by an exception before it.
+    Ended { error: PyError, rank: u8 },
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ThreadState {
     pub(crate) pc: u16,
     pub(crate) phase: Phase,
     /// Bit `i` set: inside critical section `i`.
     pub(crate) sections: u64,
+    /// The exception the thread carries, if any (boxed: it is rare, and states are cloned a lot).
+    pub(crate) exc: Option<Box<Exc>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -241,7 +254,8 @@ pub enum ThreadStatus {
     Runnable,
     /// It cannot move until another thread does something.
     Blocked(BlockReason),
-    /// It ran off the end of its program.
+    /// It ended: it ran off the end of its program, or an exception ended it
+    /// ([`Machine::raised`] says which).
     Finished,
 }
 
@@ -345,7 +359,8 @@ impl Machine {
                 ThreadState {
                     pc: 0,
                     phase: Phase::Run,
-                    sections: 0
+                    sections: 0,
+                    exc: None,
                 };
                 nthreads
             ],
@@ -375,7 +390,11 @@ impl Machine {
             aux: Some(Box::new(aux)),
             scn,
         };
-        // A scenario can be over before it starts: no ops at all, or every thread stuck at once.
+        // Threads start past any leading markers; a scenario can be over before it starts: no
+        // ops at all, or every thread stuck at once.
+        for ti in 0..nthreads {
+            m.settle_pc(ti);
+        }
         m.settle();
         Ok(m)
     }
@@ -421,6 +440,35 @@ impl Machine {
     /// The index of the thread's next op (its program's length once finished).
     pub fn pc(&self, t: ThreadId) -> Option<usize> {
         self.threads.get(t.index()).map(|s| usize::from(s.pc))
+    }
+
+    /// The exception that ended thread `t`, if an exception did (its status is then
+    /// [`ThreadStatus::Finished`]): for a lane's "raised ValueError: boom".
+    pub fn raised(&self, t: ThreadId) -> Option<&PyError> {
+        match self.threads.get(t.index())?.exc.as_deref()? {
+            Exc::Ended { error, .. } => Some(error),
+            Exc::Pending { .. } => None,
+        }
+    }
+
+    /// The exception a `finally:` block of thread `t` is running for (raised again at the
+    /// block's end), if any.
+    pub fn pending_exception(&self, t: ThreadId) -> Option<&PyError> {
+        match self.threads.get(t.index())?.exc.as_deref()? {
+            Exc::Pending { error, .. } => Some(error),
+            Exc::Ended { .. } => None,
+        }
+    }
+
+    /// The first thread that ended by an exception, with the exception.
+    pub(crate) fn first_raiser(&self) -> Option<(ThreadId, &PyError)> {
+        self.thread_ids()
+            .filter_map(|t| match self.threads[t.index()].exc.as_deref() {
+                Some(Exc::Ended { error, rank }) => Some((*rank, t, error)),
+                _ => None,
+            })
+            .min_by_key(|(rank, t, _)| (*rank, *t))
+            .map(|(_, t, e)| (t, e))
     }
 
     /// The op the thread will execute next, if it has not finished.

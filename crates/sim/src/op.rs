@@ -5,6 +5,7 @@
 //! pointing back to the same source line. This module is pure data; semantics live in
 //! [`crate::machine`].
 
+use crate::outcome::PyError;
 use crate::value::{
     CondId, LocalId, LockId, QueueId, RegId, SectionId, SemId, ThreadId, Value, VarId,
 };
@@ -87,6 +88,19 @@ impl BinOpKind {
 ///
 /// Blocking ops (`Acquire`, `SemAcquire`, `CondWait`, `QueuePut`, `QueueGet`, `QueueJoin`) are not
 /// executed while they would block: the thread is reported as blocked and stays on the op.
+///
+/// # Exceptions
+///
+/// An op that raises a Python exception (misuse such as releasing an unlocked lock, a
+/// `TypeError`, or [`OpKind::Raise`] on purpose) is still a step: its event is
+/// [`EventKind::Raised`](crate::EventKind::Raised). As in CPython, the exception ends only the
+/// thread that raised it, after running the `finally:` blocks around it: a [`OpKind::Try`]
+/// marker protects a range of ops, and an exception raised there sends the thread to the
+/// marker's `finally:` ops, which run as ordinary steps; at their end the exception goes on
+/// outward, to the next enclosing `finally:` or out of the thread. A `with lock:` block is a
+/// `try:`/`finally:` whose `finally:` releases the lock (see
+/// [`ThreadBuilder::with_lock`](crate::ThreadBuilder::with_lock)). How a run with exceptions
+/// ends is described on [`Outcome`](crate::Outcome).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum OpKind {
     /// Read a shared variable into a register (`LOAD_GLOBAL`).
@@ -148,6 +162,17 @@ pub enum OpKind {
         /// Receives `True` or `False`.
         dst: RegId,
     },
+    /// `dst = lock.acquire(timeout=…)`: never blocks. If the lock can be taken now (as
+    /// `Acquire` could), it is, and `dst = True`. If it cannot, the thread can still step, and
+    /// that step is the timeout expiring: `dst = False`, nothing acquired. So the scheduler
+    /// decides whether the wait times out before the holder releases (step it now) or not (step
+    /// other threads first, until the lock is free). The expiry takes no virtual time.
+    TimedAcquire {
+        /// The lock.
+        lock: LockId,
+        /// Receives `True` or `False`.
+        dst: RegId,
+    },
     /// `lock.release()`.
     Release {
         /// The lock.
@@ -160,6 +185,15 @@ pub enum OpKind {
     },
     /// `dst = sem.acquire(blocking=False)`: never blocks.
     SemTryAcquire {
+        /// The semaphore.
+        sem: SemId,
+        /// Receives `True` or `False`.
+        dst: RegId,
+    },
+    /// `dst = sem.acquire(timeout=…)`: as [`OpKind::TimedAcquire`], for a semaphore: takes a
+    /// permit if one is left (`dst = True`), else the step is the timeout expiring
+    /// (`dst = False`).
+    SemTimedAcquire {
         /// The semaphore.
         sem: SemId,
         /// Receives `True` or `False`.
@@ -267,7 +301,37 @@ pub enum OpKind {
         /// Shown when the assertion fails.
         message: String,
     },
-    /// A step with no effect on the model, e.g. a `print(...)` line.
+    /// `print(text)`: a line of output, with no effect on the model's state (so runs that print
+    /// differently are still the same state to the explorer). [`Run::output`](crate::Run::output)
+    /// lists what a run printed.
+    Print {
+        /// The line printed, without its newline.
+        text: String,
+    },
+    /// `raise error`: raise an exception on purpose, e.g. `raise ValueError("boom")`. See
+    /// "Exceptions" above for where it goes.
+    Raise {
+        /// The exception.
+        error: PyError,
+    },
+    /// Marker, not a step: a `try:` whose protected ops are the ones after the marker, up to
+    /// (not including) `finally`; ops `finally..end` are its `finally:` block.
+    ///
+    /// A thread never stops on a marker: it moves past it at once (in the step that reached it,
+    /// or when the run starts). An exception raised by a protected op sends the thread to
+    /// `finally`, with the exception pending; when the thread then reaches `end`, the exception
+    /// is raised again from there. Without an exception the thread runs the same `finally:` ops
+    /// on its normal way through, and goes on at `end`. (Jumping out of a `finally:` block
+    /// while an exception is pending drops it, as `break` or `return` in a `finally:` do in
+    /// Python.) Try blocks nest: each one lies before another, or inside its protected ops, or
+    /// inside its `finally:` ops.
+    Try {
+        /// The first op of the `finally:` block, one past the last protected op.
+        finally: u16,
+        /// One past the last op of the `finally:` block.
+        end: u16,
+    },
+    /// A step with no effect on the model (a statement the lesson does not model).
     Nop,
 }
 
@@ -284,6 +348,12 @@ impl OpKind {
                 | OpKind::QueueJoin { .. }
                 | OpKind::JoinThread { .. }
         )
+    }
+
+    /// Whether the op is a marker that is never a step of its own ([`OpKind::Try`]). A UI may
+    /// show it as a line of the program, but a thread's program counter never rests on it.
+    pub fn is_marker(&self) -> bool {
+        matches!(self, OpKind::Try { .. })
     }
 }
 

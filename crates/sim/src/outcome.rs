@@ -18,6 +18,8 @@ pub enum PyExc {
     AttributeError,
     /// An integer result outside the model's 64 bits (Python's ints would just grow).
     OverflowError,
+    /// The base class, for `raise Exception("…")`.
+    Exception,
 }
 
 impl PyExc {
@@ -29,6 +31,7 @@ impl PyExc {
             PyExc::TypeError => "TypeError",
             PyExc::AttributeError => "AttributeError",
             PyExc::OverflowError => "OverflowError",
+            PyExc::Exception => "Exception",
         }
     }
 }
@@ -39,7 +42,8 @@ impl fmt::Display for PyExc {
     }
 }
 
-/// A Python exception raised by a misused primitive or a bad operand.
+/// A Python exception: raised by a misused primitive, a bad operand, or on purpose by
+/// [`OpKind::Raise`](crate::OpKind::Raise).
 ///
 /// Messages are CPython's own, checked against CPython 3.11.7:
 ///
@@ -121,6 +125,23 @@ impl fmt::Display for WaitEdge {
 }
 
 /// How a run ended.
+///
+/// # When a run ends, and as what
+///
+/// After every step, in this order:
+///
+/// 1. An `Always` or `MaxInSection` check that fails, or an `assert` op that fails, ends the run
+///    at once: [`Outcome::Violated`].
+/// 2. Otherwise, the run goes on while some thread can move. An exception ends only the thread
+///    that raised it (after its `finally:` blocks), as in CPython; the others go on.
+/// 3. When no thread can move:
+///    - if some thread has not ended, it is blocked forever: [`Outcome::Deadlock`] (it may wait
+///      for a lock held by a thread that raised and never released it);
+///    - else, if a `Final` or `FinalSum` check fails: [`Outcome::Violated`];
+///    - else, if some thread ended by an exception: [`Outcome::Misuse`], naming the first thread
+///      that did;
+///    - else [`Outcome::Finished`].
+/// 4. Otherwise, at the scenario's step limit: [`Outcome::StepLimit`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Every thread ran to its end and every check held.
@@ -147,10 +168,11 @@ pub enum Outcome {
         /// Shared variables at the moment the check failed.
         vars: Vec<(String, Value)>,
     },
-    /// A thread raised an exception. (Python would print a traceback and end only that thread;
-    /// the model stops the run there, because that is the moment to look at.)
+    /// Every thread ended, nothing deadlocked, every check held, but a thread ended by an
+    /// exception (Python printed its traceback and ended only that thread). When several did,
+    /// the first one to end that way.
     Misuse {
-        /// The raising thread.
+        /// The thread the exception ended.
         thread: ThreadId,
         /// The exception.
         error: PyError,
@@ -240,8 +262,8 @@ impl fmt::Display for Outcome {
 /// A hashable summary of an [`Outcome`], used by the explorer to group schedules.
 ///
 /// Finished runs are grouped by their final variables, violations by check, deadlocks by the set
-/// of blocked threads, misuse by the exception. `Livelock` and `Unexplored` only come from the
-/// explorer.
+/// of blocked threads, misuse by the exception. `Livelock`, `Starvation` and `Unexplored` only
+/// come from the explorer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum OutcomeClass {
     /// Finished with these final variables.
@@ -269,8 +291,20 @@ pub enum OutcomeClass {
     /// The step limit was hit.
     StepLimit,
     /// The explorer found a schedule that returns to a state it already passed through: the
-    /// threads can go round in circles forever (e.g. spinning on a flag nobody sets).
+    /// threads can go round in circles forever (e.g. spinning on a flag nobody sets). Every
+    /// unfinished thread could step somewhere on the cycle (otherwise it is
+    /// [`OutcomeClass::Starvation`]), so a scheduler that gives each one its turn when it can
+    /// move may leave the cycle.
     Livelock,
+    /// A cycle of states, as for [`OutcomeClass::Livelock`], along which these threads are
+    /// blocked at every state while the others keep stepping: no order of steps along the
+    /// cycle lets them move, however fair the scheduler (e.g. a writer waiting while readers
+    /// keep handing a reader-preferring lock to each other). Not a deadlock (others progress)
+    /// and not a thread the scheduler merely never picked (that one could have stepped).
+    Starvation {
+        /// The threads blocked all along the cycle, sorted.
+        starved: Vec<ThreadId>,
+    },
     /// The explorer stopped here because of its limits; what happens next is unknown.
     Unexplored,
 }
@@ -284,6 +318,7 @@ impl OutcomeClass {
                 | OutcomeClass::Violated { .. }
                 | OutcomeClass::Misuse { .. }
                 | OutcomeClass::Livelock
+                | OutcomeClass::Starvation { .. }
         )
     }
 
@@ -323,6 +358,16 @@ impl fmt::Display for OutcomeClass {
             OutcomeClass::Misuse { error } => write!(f, "raised {error}"),
             OutcomeClass::StepLimit => f.write_str("step limit"),
             OutcomeClass::Livelock => f.write_str("livelock (a cycle of states)"),
+            OutcomeClass::Starvation { starved } => {
+                f.write_str("starvation of ")?;
+                for (i, t) in starved.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{t}")?;
+                }
+                f.write_str(" (blocked through a cycle of states while others step)")
+            }
             OutcomeClass::Unexplored => f.write_str("unexplored (explorer limit)"),
         }
     }
@@ -356,7 +401,8 @@ pub fn outcome_kind(scn: &Scenario, o: &Outcome) -> String {
     }
 }
 
-/// [`outcome_kind`] for an explorer's class, plus `"livelock"` and `"unexplored"`.
+/// [`outcome_kind`] for an explorer's class, plus `"livelock"`, `"starvation"` and
+/// `"unexplored"`.
 pub fn class_kind(scn: &Scenario, c: &OutcomeClass) -> String {
     match c {
         OutcomeClass::Finished { .. } => "ok".to_string(),
@@ -365,6 +411,7 @@ pub fn class_kind(scn: &Scenario, c: &OutcomeClass) -> String {
         OutcomeClass::Violated { check, .. } => violation_kind(scn, *check),
         OutcomeClass::StepLimit => "step-limit".to_string(),
         OutcomeClass::Livelock => "livelock".to_string(),
+        OutcomeClass::Starvation { .. } => "starvation".to_string(),
         OutcomeClass::Unexplored => "unexplored".to_string(),
     }
 }
@@ -397,6 +444,14 @@ mod tests {
             "T2 raised RuntimeError: release unlocked lock"
         );
         assert!(OutcomeClass::Livelock.is_bad());
+        let starved = OutcomeClass::Starvation {
+            starved: vec![ThreadId(2)],
+        };
+        assert!(starved.is_bad());
+        assert_eq!(
+            starved.to_string(),
+            "starvation of T3 (blocked through a cycle of states while others step)"
+        );
     }
 
     #[test]
@@ -447,6 +502,15 @@ mod tests {
         let o = violated(CheckRef::Check(0));
         assert_eq!(class_kind(&scn, &o.class()), "lost-update");
         assert_eq!(class_kind(&scn, &OutcomeClass::Livelock), "livelock");
+        assert_eq!(
+            class_kind(
+                &scn,
+                &OutcomeClass::Starvation {
+                    starved: vec![ThreadId(0)]
+                }
+            ),
+            "starvation"
+        );
         assert_eq!(class_kind(&scn, &OutcomeClass::Unexplored), "unexplored");
         assert_eq!(class_kind(&scn, &OutcomeClass::StepLimit), "step-limit");
     }

@@ -3,7 +3,7 @@
 //! A run keeps one machine snapshot per step. Machines are a few hundred bytes, so a
 //! 10 000-step run costs a few megabytes, and `undo_to(k)` is a truncation: no replay.
 
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 use crate::machine::Machine;
 use crate::outcome::Outcome;
 use crate::scenario::{Scenario, ScenarioError};
@@ -131,6 +131,19 @@ impl Run {
     /// How the run ended, once it has.
     pub fn outcome(&self) -> Option<&Outcome> {
         self.machine().outcome()
+    }
+
+    /// What the run printed, in the order this schedule printed it: each line with the thread
+    /// that printed it and the (1-based) step that did.
+    pub fn output(&self) -> Vec<(ThreadId, String, usize)> {
+        self.events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match &e.kind {
+                EventKind::Printed { text } => Some((e.thread, text.clone(), i + 1)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Step a thread; on error nothing changes.

@@ -243,6 +243,14 @@ pub enum ScenarioError {
     },
     /// A step limit of zero.
     ZeroStepLimit,
+    /// A [`OpKind::Try`] marker whose blocks are out of order, past the end of the program, or
+    /// overlap another try block without nesting in it.
+    BadTryBlock {
+        /// The marker.
+        at: OpAt,
+        /// What is wrong, e.g. "its finally: block ends past the end of the program".
+        problem: &'static str,
+    },
 }
 
 impl fmt::Display for ScenarioError {
@@ -290,6 +298,9 @@ impl fmt::Display for ScenarioError {
                 "register `{reg}` of thread `{thread}` is read but never written (a typo?)"
             ),
             ScenarioError::ZeroStepLimit => f.write_str("the step limit must be at least 1"),
+            ScenarioError::BadTryBlock { at, problem } => {
+                write!(f, "bad try block in {at}: {problem}")
+            }
         }
     }
 }
@@ -441,6 +452,7 @@ impl Scenario {
             for (i, op) in t.program.iter().enumerate() {
                 self.validate_op(t, i, op)?;
             }
+            validate_try_blocks(t)?;
         }
         Ok(())
     }
@@ -514,12 +526,12 @@ impl Scenario {
                 target(*tg)
             }
             OpKind::Acquire { lock: l } | OpKind::Release { lock: l } => lock(*l),
-            OpKind::TryAcquire { lock: l, dst } => {
+            OpKind::TryAcquire { lock: l, dst } | OpKind::TimedAcquire { lock: l, dst } => {
                 lock(*l)?;
                 reg(*dst)
             }
             OpKind::SemAcquire { sem: s } | OpKind::SemRelease { sem: s } => sem(*s),
-            OpKind::SemTryAcquire { sem: s, dst } => {
+            OpKind::SemTryAcquire { sem: s, dst } | OpKind::SemTimedAcquire { sem: s, dst } => {
                 sem(*s)?;
                 reg(*dst)
             }
@@ -549,7 +561,13 @@ impl Scenario {
             OpKind::Enter { section: s } | OpKind::Exit { section: s } => section(*s),
             OpKind::AtomicAdd { var: v, .. } => var(*v),
             OpKind::Assert { cond: c, .. } => reg(*c),
-            OpKind::Sleep { .. } | OpKind::Work { .. } | OpKind::Nop => Ok(()),
+            // Try blocks are checked together, by `validate_try_blocks`.
+            OpKind::Sleep { .. }
+            | OpKind::Work { .. }
+            | OpKind::Print { .. }
+            | OpKind::Raise { .. }
+            | OpKind::Try { .. }
+            | OpKind::Nop => Ok(()),
         }
     }
 
@@ -609,6 +627,58 @@ impl Scenario {
             .and_then(|d| d.regs.get(r.index()))
             .map_or("?", String::as_str)
     }
+}
+
+/// Every [`OpKind::Try`] marker of `t` comes before its `finally:` block, which ends inside the
+/// program; and any two try blocks are apart, or one lies inside the other's protected ops or
+/// inside its `finally:` block.
+fn validate_try_blocks(t: &ThreadDecl) -> Result<(), ScenarioError> {
+    let blocks: Vec<(usize, usize, usize)> = t
+        .program
+        .iter()
+        .enumerate()
+        .filter_map(|(m, op)| match op.kind {
+            OpKind::Try { finally, end } => Some((m, usize::from(finally), usize::from(end))),
+            _ => None,
+        })
+        .collect();
+    let bad = |m: usize, problem: &'static str| ScenarioError::BadTryBlock {
+        at: OpAt {
+            thread: t.name.clone(),
+            op: m,
+            line: t.program.get(m).map_or(0, |op| op.line),
+        },
+        problem,
+    };
+    for &(m, finally, end) in &blocks {
+        if finally <= m {
+            return Err(bad(m, "its finally: block starts before the marker"));
+        }
+        if end < finally {
+            return Err(bad(m, "its finally: block ends before it starts"));
+        }
+        if end > t.program.len() {
+            return Err(bad(
+                m,
+                "its finally: block ends past the end of the program",
+            ));
+        }
+    }
+    for (i, &(m1, f1, e1)) in blocks.iter().enumerate() {
+        for &(m2, _, e2) in &blocks[i + 1..] {
+            // Markers come in program order, so m1 < m2.
+            let apart = e1 <= m2;
+            let in_body = e2 <= f1;
+            let in_finally = m2 >= f1 && e2 <= e1;
+            if !(apart || in_body || in_finally) {
+                return Err(bad(
+                    m1,
+                    "it overlaps a later try block without containing it",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn find<'a>(mut names: impl Iterator<Item = &'a str>, name: &str) -> Option<u16> {
@@ -689,6 +759,39 @@ mod tests {
         assert!(matches!(
             s.validate(),
             Err(ScenarioError::IdOutOfRange { what: "lock", .. })
+        ));
+    }
+
+    #[test]
+    fn validate_rejects_try_blocks_out_of_order_or_overlapping() {
+        let tried = |blocks: &[(u16, u16)], len: usize| {
+            let mut program: Vec<Op> = blocks
+                .iter()
+                .map(|&(finally, end)| op(OpKind::Try { finally, end }))
+                .collect();
+            program.resize(len, op(OpKind::Nop));
+            one_thread(program).validate()
+        };
+        assert_eq!(tried(&[(2, 3)], 3), Ok(()));
+        assert_eq!(tried(&[(3, 4), (2, 3)], 4), Ok(()), "nested in the body");
+        let err = tried(&[(0, 1)], 2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "bad try block in thread `T1`, op 0 (line 1): its finally: block starts before the marker"
+        );
+        assert!(matches!(
+            tried(&[(2, 5)], 3),
+            Err(ScenarioError::BadTryBlock { .. })
+        ));
+        assert!(matches!(
+            tried(&[(2, 1)], 3),
+            Err(ScenarioError::BadTryBlock { .. })
+        ));
+        // Block 0 protects op 1 (the second marker) and its finally is op 2; the second block's
+        // finally runs on to op 3, out of the first's body.
+        assert!(matches!(
+            tried(&[(2, 3), (2, 4)], 4),
+            Err(ScenarioError::BadTryBlock { .. })
         ));
     }
 

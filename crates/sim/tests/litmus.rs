@@ -32,6 +32,7 @@ fn kinds(r: &ExploreReport) -> BTreeSet<&'static str> {
             OutcomeClass::Misuse { .. } => "misuse",
             OutcomeClass::StepLimit => "step limit",
             OutcomeClass::Livelock => "livelock",
+            OutcomeClass::Starvation { .. } => "starvation",
             OutcomeClass::Unexplored => "unexplored",
         })
         .collect()

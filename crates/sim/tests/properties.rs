@@ -288,6 +288,16 @@ fn arbitrary_op() -> impl Strategy<Value = OpKind> {
             cond,
             message: "boom".into()
         }),
+        (small(), r()).prop_map(|(l, dst)| OpKind::TimedAcquire {
+            lock: LockId(l),
+            dst
+        }),
+        (small(), r()).prop_map(|(s, dst)| OpKind::SemTimedAcquire { sem: SemId(s), dst }),
+        Just(OpKind::Print { text: "out".into() }),
+        Just(OpKind::Raise {
+            error: sim::PyError::new(sim::PyExc::ValueError, "boom")
+        }),
+        (0u16..8, 0u16..8).prop_map(|(finally, end)| OpKind::Try { finally, end }),
         Just(OpKind::Nop),
     ]
 }
@@ -407,7 +417,7 @@ proptest! {
         }
         let report = explore(scn, ExploreLimits { max_states: 300, max_depth: 40 }).expect("valid");
         prop_assert!(report.states <= 300);
-        for o in report.outcomes.iter().filter(|o| !matches!(o.class, OutcomeClass::Unexplored | OutcomeClass::Livelock)) {
+        for o in report.outcomes.iter().filter(|o| !matches!(o.class, OutcomeClass::Unexplored | OutcomeClass::Livelock | OutcomeClass::Starvation { .. })) {
             let _ = o.class.to_string();
             prop_assert!(o.shortest.len() <= 40);
         }

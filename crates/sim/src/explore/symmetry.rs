@@ -76,6 +76,7 @@ pub(crate) fn names_threads(class: &OutcomeClass) -> bool {
     matches!(
         class,
         OutcomeClass::Deadlock { .. }
+            | OutcomeClass::Starvation { .. }
             | OutcomeClass::Violated {
                 check: CheckRef::Assert { .. },
                 ..
@@ -90,6 +91,11 @@ pub(crate) fn rename_class(class: &OutcomeClass, p: &Perm) -> OutcomeClass {
             let mut blocked: Vec<ThreadId> = blocked.iter().map(|&t| p.apply(t)).collect();
             blocked.sort_unstable();
             OutcomeClass::Deadlock { blocked }
+        }
+        OutcomeClass::Starvation { starved } => {
+            let mut starved: Vec<ThreadId> = starved.iter().map(|&t| p.apply(t)).collect();
+            starved.sort_unstable();
+            OutcomeClass::Starvation { starved }
         }
         OutcomeClass::Violated {
             check: CheckRef::Assert { thread, pc },
@@ -318,6 +324,7 @@ impl Symmetry {
         x.pc.cmp(&y.pc)
             .then_with(|| phase(x.phase).cmp(&phase(y.phase)))
             .then_with(|| x.sections.cmp(&y.sections))
+            .then_with(|| x.exc.cmp(&y.exc))
             .then_with(|| regs(a).cmp(regs(b)))
             .then_with(|| {
                 m.locals
@@ -436,5 +443,15 @@ mod tests {
         assert_eq!(rename_class(&c, &p.inverse()), rename_class(&c, &p));
         assert_eq!(p.inverse().inverse(), p);
         assert!(!names_threads(&OutcomeClass::Livelock));
+        let s = OutcomeClass::Starvation {
+            starved: vec![ThreadId(0)],
+        };
+        assert!(names_threads(&s));
+        assert_eq!(
+            rename_class(&s, &p),
+            OutcomeClass::Starvation {
+                starved: vec![ThreadId(2)]
+            }
+        );
     }
 }
