@@ -9,10 +9,21 @@
 //! run's own events, and the lint in `tests` below checks the content (scenarios build, lines
 //! exist, goals are reachable, every fragment is there, every outcome has a kind).
 
+pub mod best_practices;
+pub mod binary_semaphore;
 pub mod deadlock;
+pub mod gil;
+pub mod lock_granularity;
+pub mod lock_patterns;
+pub mod producer_consumer;
 pub mod race_condition;
+pub mod reader_writer_lock;
 pub mod rlock;
 pub mod semaphore;
+pub mod singleton;
+pub mod thread_local;
+pub mod thread_safe_cache;
+pub mod threads_vs_sequential;
 
 use std::sync::Arc;
 
@@ -234,7 +245,23 @@ impl Lesson {
 
 /// Every lesson, in the tutorial's order.
 pub fn all() -> &'static [Lesson] {
-    &[race_condition::LESSON, rlock::LESSON, semaphore::LESSON, deadlock::LESSON]
+    &[
+        threads_vs_sequential::LESSON,
+        race_condition::LESSON,
+        gil::LESSON,
+        lock_patterns::LESSON,
+        rlock::LESSON,
+        semaphore::LESSON,
+        binary_semaphore::LESSON,
+        thread_local::LESSON,
+        reader_writer_lock::LESSON,
+        deadlock::LESSON,
+        lock_granularity::LESSON,
+        thread_safe_cache::LESSON,
+        producer_consumer::LESSON,
+        singleton::LESSON,
+        best_practices::LESSON,
+    ]
 }
 
 /// The lesson with this URL slug.

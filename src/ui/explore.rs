@@ -243,7 +243,16 @@ fn report_view(r: &ExploreReport, v: &Verdict, ms: f64, vi: usize, variant: Opti
                     let on_replay = on_replay.clone();
                     html! {
                         <tr class={classes!(bug.then_some("bug"))}>
-                            <td><span class={classes!("tag", bug.then_some("bad"))}>{kind.clone()}</span>{" "}{o.class.to_string()}</td>
+                            <td><span class={classes!("tag", bug.then_some("bad"))}>{kind.clone()}</span>{" "}{o.class.to_string()}
+                                { match &o.class {
+                                    sim::OutcomeClass::Starvation { starved } => html! { <p class="muted">{format!(
+                                        "A loop of states the other threads can go round forever while {} stays blocked. Its replay stops after one full turn of the loop, with {} still waiting.",
+                                        starved.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" and "),
+                                        starved.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" and "))}</p> },
+                                    sim::OutcomeClass::Livelock => html! { <p class="muted">{"A loop of states the threads can go round forever. Its replay stops where the loop closes."}</p> },
+                                    _ => html! {},
+                                } }
+                            </td>
                             <td>{count(o.schedules)}</td>
                             <td>{format!("{} steps", o.shortest.len())}</td>
                             <td><button type="button" onclick={Callback::from(move |_| on_replay.emit(s.clone()))}

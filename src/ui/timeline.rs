@@ -82,6 +82,7 @@ pub fn timeline(run: &Run, on_rewind: &Callback<usize>) -> Html {
                             }) }
                         </svg>
                     </div>
+                    {time_view(run)}
                     <figcaption class="muted">{
                         if first > 1 { format!("Steps {first}–{steps} (the latest {WINDOW}). ") } else { String::new() }
                     }{"Filled cell: the thread ran that step (click to rewind there). Bar underneath: it holds a lock or permit. Hatched: it is blocked."}</figcaption>
@@ -108,4 +109,53 @@ fn describe(run: &Run, first: usize) -> String {
         parts.push(s);
     }
     format!("Timeline. {}.", parts.join(". "))
+}
+
+/// Where the scenario has sleeps or CPU work: the same run against virtual time — each op that
+/// takes time is a bar from its start to its end (sleeps hatched, work solid), so waits that
+/// overlap across threads show as overlapping bars. Empty when nothing takes time.
+fn time_view(run: &Run) -> Html {
+    let events = run.events();
+    let timed: Vec<&sim::Event> = events.iter().filter(|e| e.end_ms > e.start_ms).collect();
+    let total = events.iter().map(|e| e.end_ms).max().unwrap_or(0);
+    if timed.is_empty() || total == 0 {
+        return html! {};
+    }
+    let threads = run.machine().thread_count();
+    let width = 640.0;
+    let plot = width - LABEL - 8.0;
+    let x = |ms: u64| LABEL + plot * ms as f64 / total as f64;
+    let height = RULER + threads as f64 * ROW + 6.0;
+    let ticks = 5u64;
+    html! {
+        <div class="timeline-time" data-testid="timeline-time" data-total-ms={total.to_string()}>
+            <p class="muted">{format!("Virtual time → (0 to {:.1} s)", total as f64 / 1000.0)}</p>
+            <svg viewBox={format!("0 0 {width:.0} {height:.0}")} role="img"
+                aria-label={format!("Virtual time: the run takes {:.1} s. {}", total as f64 / 1000.0,
+                    timed.iter().map(|e| format!("{} {} from {:.1} s to {:.1} s", e.thread, if matches!(e.kind, sim::EventKind::Slept { .. }) { "sleeps" } else { "works" }, e.start_ms as f64 / 1000.0, e.end_ms as f64 / 1000.0)).collect::<Vec<_>>().join("; "))}>
+                { for (0..=ticks).map(|k| {
+                    let ms = total * k / ticks;
+                    html! { <text class="ruler" x={format!("{:.1}", x(ms))} y="10" text-anchor="middle">{format!("{:.1}s", ms as f64 / 1000.0)}</text> }
+                }) }
+                { for (0..threads).map(|r| {
+                    let t = ThreadId(r as u8);
+                    let y = RULER + r as f64 * ROW;
+                    html! {
+                        <g class={classes!("tl-row", tclass(t))}>
+                            <text class="tl-label" x="2" y={format!("{:.1}", y + 14.0)}>{t.to_string()}</text>
+                            { for timed.iter().filter(|e| e.thread == t).map(|e| {
+                                let sleep = matches!(e.kind, sim::EventKind::Slept { .. });
+                                html! {
+                                    <rect class={if sleep { "tl-sleep" } else { "tl-hold" }} x={format!("{:.1}", x(e.start_ms))} y={format!("{:.1}", y + 3.0)}
+                                        width={format!("{:.1}", (x(e.end_ms) - x(e.start_ms)).max(1.0))} height="13" rx="2">
+                                        <title>{format!("{e} ({:.1}–{:.1} s)", e.start_ms as f64 / 1000.0, e.end_ms as f64 / 1000.0)}</title>
+                                    </rect>
+                                }
+                            }) }
+                        </g>
+                    }
+                }) }
+            </svg>
+        </div>
+    }
 }

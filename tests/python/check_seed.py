@@ -888,6 +888,118 @@ def gil_facts():
     expect(during > 0, "no progress while blocked in I/O")
 
 
+# `dis.dis(increment)` of seed block 3 as printed, per version (the lesson shows these).
+DIS_TEXT_39 = """\
+Bytecode for 'counter += 1':
+  6           0 LOAD_GLOBAL              0 (counter)
+              2 LOAD_CONST               1 (1)
+              4 INPLACE_ADD
+              6 STORE_GLOBAL             0 (counter)
+              8 LOAD_CONST               0 (None)
+             10 RETURN_VALUE
+"""
+DIS_TEXT = {
+    (3, 8): DIS_TEXT_39,
+    (3, 9): DIS_TEXT_39,
+    (3, 10): DIS_TEXT_39,
+    (3, 11): """\
+Bytecode for 'counter += 1':
+  4           0 RESUME                   0
+
+  6           2 LOAD_GLOBAL              0 (counter)
+             14 LOAD_CONST               1 (1)
+             16 BINARY_OP               13 (+=)
+             20 STORE_GLOBAL             0 (counter)
+             22 LOAD_CONST               0 (None)
+             24 RETURN_VALUE
+""",
+    (3, 12): """\
+Bytecode for 'counter += 1':
+  4           0 RESUME                   0
+
+  6           2 LOAD_GLOBAL              0 (counter)
+             12 LOAD_CONST               1 (1)
+             14 BINARY_OP               13 (+=)
+             18 STORE_GLOBAL             0 (counter)
+             20 RETURN_CONST             0 (None)
+""",
+    (3, 13): """\
+Bytecode for 'counter += 1':
+  4           RESUME                   0
+
+  6           LOAD_GLOBAL              0 (counter)
+              LOAD_CONST               1 (1)
+              BINARY_OP               13 (+=)
+              STORE_GLOBAL             0 (counter)
+              RETURN_CONST             0 (None)
+""",
+}
+# Not measured here (no 3.14 interpreter could be installed): what the gil lesson assumes 3.14
+# compiles `increment` to, from the 3.14 `dis` docs (LOAD_SMALL_INT) and gh-125837 (RETURN_CONST
+# removed). Checked only when this script runs on 3.14.
+DIS_ASSUMED_314 = [("RESUME", "0"), ("LOAD_GLOBAL", "counter"), ("LOAD_SMALL_INT", "1"),
+                   ("BINARY_OP", "+="), ("STORE_GLOBAL", "counter"), ("LOAD_CONST", "None"),
+                   ("RETURN_VALUE", "")]
+
+# The gil lesson's "3.11 + a call" version: the seed's update with a Python call in the window.
+CALL_VARIANT = r'''import dis
+
+def one():
+    return 1
+
+# Let's see why counter += 1 isn't atomic
+def increment():
+    global counter
+    counter = counter + one()  # the same update, with a call in the window
+
+print("Bytecode for 'counter = counter + one()':")
+dis.dis(increment)
+'''
+CALL_VARIANT_DIS_311 = """\
+Bytecode for 'counter = counter + one()':
+  7           0 RESUME                   0
+
+  9           2 LOAD_GLOBAL              0 (counter)
+             14 LOAD_GLOBAL              3 (NULL + one)
+             26 PRECALL                  0
+             30 CALL                     0
+             40 BINARY_OP                0 (+)
+             44 STORE_GLOBAL             0 (counter)
+             46 LOAD_CONST               0 (None)
+             48 RETURN_VALUE
+"""
+
+
+@check
+def dis_text_per_version():
+    """The lesson shows `dis.dis(increment)` as printed on 3.9, 3.11, 3.12 and 3.13 (3.8 and
+    3.10 print what 3.9 does), and the call version's listing on 3.11."""
+    out = io.StringIO()
+    exec_seed(SEED[3], stdout=out)
+    if PY in DIS_TEXT:
+        expect_eq(out.getvalue(), DIS_TEXT[PY], "dis.dis(increment) on %d.%d" % PY)
+    else:
+        skip_part("exact dis text only recorded for 3.8-3.13 (this is %s)" % VERSION)
+    if PY == (3, 14):
+        ns = exec_seed(SEED[3])
+        got = [(i.opname, str(i.argval) if i.opname == "LOAD_SMALL_INT" else i.argrepr)
+               for i in dis.get_instructions(ns["increment"])]
+        expect_eq(got, DIS_ASSUMED_314, "3.14 listing the gil lesson assumed from the docs")
+    else:
+        skip_part("the assumed 3.14 listing is checked only on 3.14 (this is %s)" % VERSION)
+    out = io.StringIO()
+    ns = exec_seed(CALL_VARIANT, stdout=out)
+    ops = [i.opname for i in dis.get_instructions(ns["increment"])]
+    read, write = ops.index("LOAD_GLOBAL"), ops.index("STORE_GLOBAL")
+    expect(any(op.startswith("CALL") for op in ops[read:write]), "no call between read and write")
+    if PY == (3, 11):
+        expect_eq(out.getvalue(), CALL_VARIANT_DIS_311, "call version on 3.11")
+        expect_eq([(i.opname, i.argrepr) for i in dis.get_instructions(ns["one"])],
+                  [("RESUME", ""), ("LOAD_CONST", "1"), ("RETURN_VALUE", "")], "one() on 3.11")
+    else:
+        skip_part("call version's exact listing only recorded for 3.11 (this is %s)" % VERSION)
+
+
 # --------------------------------------------------------------------------
 # Locks
 # --------------------------------------------------------------------------
@@ -945,6 +1057,55 @@ def lock_usage_patterns():
     except ValueError:
         pass
     expect(not lock.locked(), "lock still held after exception in with-block")
+
+
+LEAKY_PATTERN = r'''import threading
+
+lock = threading.Lock()
+
+# Method 1 without try/finally: an exception skips the release
+def leaky_pattern(item):
+    lock.acquire()
+    # Critical section
+    print(f"Processing {item}")
+    if item < 0:
+        raise ValueError("negative item")
+    lock.release()  # never reached after the raise
+'''
+
+
+@check
+def lock_patterns_under_an_exception():
+    """Method 1 (acquire; try/finally) and method 2 (with) release the lock when the critical
+    section raises; acquire()/release() with nothing around them leaves it locked: the raising
+    thread ends, the program goes on, and the next acquire(timeout=...) returns False."""
+    def boom(*args, **kwargs):
+        raise ValueError("boom")
+
+    ns = exec_seed(SEED[5], extra={"print": boom})
+    for name in ("unsafe_pattern", "safe_pattern", "conditional_pattern"):
+        expect_eq(exc_text(ns[name]), "ValueError: boom", name + " raising in its critical section")
+        expect(not ns["lock"].locked(), name + " left the lock held after an exception")
+    ns = exec_seed(LEAKY_PATTERN)
+    ended = []
+    old_hook = threading.excepthook
+    threading.excepthook = lambda a: ended.append("%s: %s" % (a.exc_type.__name__, a.exc_value))
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            t = threading.Thread(target=ns["leaky_pattern"], args=(-1,))
+            t.start()
+            t.join(5)
+    finally:
+        threading.excepthook = old_hook
+    expect_eq(ended, ["ValueError: negative item"], "the thread's exception")
+    expect(not t.is_alive(), "the raising thread should have ended")
+    expect(ns["lock"].locked(), "the lock should stay held by the ended thread")
+    expect_eq(ns["lock"].acquire(timeout=0.2), False, "next acquire(timeout=0.2)")
+    got = []
+    with contextlib.redirect_stdout(io.StringIO()):
+        other = start_daemon(lambda: got.append(ns["lock"].acquire(timeout=0.2)))
+        other.join(5)
+    expect_eq(got, [False], "another thread's acquire(timeout=0.2)")
 
 
 @check
@@ -1319,6 +1480,48 @@ def binary_semaphore_is_not_a_lock():
 
 
 @check
+def stray_release_while_held_lets_a_second_thread_in():
+    """Lock, Semaphore(1) and BoundedSemaphore(1) all accept a release() from a thread that
+    did not acquire while another holds them, and a second thread then gets in; an RLock
+    refuses. Lock is C (_thread); Semaphore and BoundedSemaphore are Python classes on a
+    Condition."""
+    for make in (threading.Lock, lambda: threading.Semaphore(1), lambda: threading.BoundedSemaphore(1)):
+        prim = make()
+        name = type(prim).__name__
+        inside = threading.Event()
+        leave = threading.Event()
+
+        def holder():
+            with prim:
+                inside.set()
+                leave.wait(5)
+
+        h = start_daemon(holder)
+        expect(inside.wait(5), name + ": holder did not get in")
+        res = []
+        start_daemon(lambda: res.append(exc_text(prim.release))).join(5)
+        expect_eq(res, [None], name + ": release by a thread that did not acquire")
+        got = []
+        start_daemon(lambda: got.append(prim.acquire(timeout=0.5))).join(5)
+        expect_eq(got, [True], name + ": a second thread got in while the holder was inside")
+        leave.set()
+        h.join(5)
+    rlock = threading.RLock()
+    rlock.acquire()
+    res = []
+    start_daemon(lambda: res.append(exc_text(rlock.release))).join(5)
+    rlock.release()
+    expect(res[0] is not None and res[0].startswith("RuntimeError"), "RLock released by a non-owner")
+    expect_eq(type(threading.Lock()).__module__, "_thread", "Lock's type lives in")
+    for cls in (threading.Semaphore, threading.BoundedSemaphore):
+        expect_eq(cls.__module__, "threading", cls.__name__ + " is defined in")
+        expect(isinstance(cls(1)._cond, threading.Condition), cls.__name__ + " is built on a Condition")
+    ev = threading.Event()
+    ev.set()
+    expect(ev.wait(0) and ev.wait(0), "an Event stays set for every later wait")
+
+
+@check
 def signalling_snippet_missing_import():
     """The signalling block uses `time` without importing it: defining it is
     fine, calling producer() raises NameError.  With `time` available it works."""
@@ -1369,6 +1572,75 @@ def thread_local_isolation():
     expect_eq(local.x, "main", "main thread value")
     expect_eq(exc_text(lambda: threading.local().user_id),
               "AttributeError: '_thread._local' object has no attribute 'user_id'", "unset attribute")
+
+
+class BarrierTime(ScaledTime):
+    """`time` for the seed's block 9: sleep scaled, and time() waits until all `n` threads
+    have called it, i.e. until every thread has stored its user_id."""
+
+    def __init__(self, n, factor):
+        super().__init__(factor)
+        self._bar = threading.Barrier(n, timeout=5)
+
+    def time(self):
+        self._bar.wait()
+        return time.time()
+
+
+def global_user_id_variant():
+    """Seed block 9 with user_id and login_time in globals (the thread-local lesson's 2nd
+    version), made from the seed's text so the two stay in step."""
+    code = SEED[9]
+    for a, b in [
+        ("# Thread-local storage - each thread gets its own copy\nthread_local_data = threading.local()\n",
+         "# One global for every thread instead of thread-local storage\nuser_id = None\nlogin_time = None\n"),
+        ("    # Each thread stores its own user_id\n", "    global user_id, login_time\n"),
+        ("thread_local_data.", ""),
+    ]:
+        expect(a in code, "seed block 9 changed: %r" % a)
+        code = code.replace(a, b)
+    return code
+
+
+def run_sessions(code):
+    """Runs a block-9 program with every thread's store forced before any print; the names
+    printed in the 'processing...' lines, by thread."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec_seed(code, {"time": BarrierTime(3, 0.02)}, stdout=out)
+        for t in threading.enumerate():
+            if t.name.startswith("User-"):
+                t.join(5)
+    lines = [l for l in out.getvalue().splitlines() if l.endswith("processing...")]
+    expect_eq(len(lines), 3, "processing lines")
+    return sorted(l.split()[1] for l in lines)
+
+
+@check
+def thread_local_vs_global_forced():
+    """With every thread's store forced before any print: thread-local, each prints its own
+    name; with a global user_id, all three print the last writer's name."""
+    expect_eq(run_sessions(SEED[9]), ["User-0", "User-1", "User-2"], "thread-local names printed")
+    names = run_sessions(global_user_id_variant())
+    info("global user_id, stores forced first: printed %s" % names)
+    expect_eq(len(set(names)), 1, "all threads print the last writer's name")
+
+
+@check
+def print_writes_text_and_newline_separately():
+    """print(x) is two writes, x then the newline, so another thread's output can fall in
+    between (two lines seen run together on 3.8)."""
+    writes = []
+
+    class Rec:
+        def write(self, s):
+            writes.append(s)
+
+        def flush(self):
+            pass
+
+    print("Thread User-0 processing...", file=Rec())
+    expect_eq(writes, ["Thread User-0 processing...", "\n"], "writes made by one print()")
 
 
 # --------------------------------------------------------------------------
@@ -1936,6 +2208,38 @@ def singleton_init_reruns_and_racy_guard():
     run_threads([lambda: got.append(Probe())] * 2)
     expect(got[0] is got[1], "not the same instance")
     expect_eq(len(init_bodies), 2, "times the guarded init body ran")
+
+
+@check
+def singleton_guard_sets_initialized_before_data():
+    """The guard sets `initialized` before `data`: a thread that calls
+    ThreadSafeSingleton() in between skips the init body and finds no `data`."""
+    S = singleton_class()
+    paused, used = threading.Event(), threading.Event()
+    first = []
+
+    def hook(self, name, value):
+        object.__setattr__(self, name, value)
+        if name == "initialized" and not first:
+            first.append(threading.current_thread())
+            paused.set()
+            used.wait(2)  # hold the first thread between the two assignments
+
+    S.__setattr__ = hook
+    got = []
+
+    def late():
+        paused.wait(2)
+        try:
+            S().data["late"] = True
+            got.append("ok")
+        except AttributeError as e:
+            got.append("AttributeError: %s" % e)
+        used.set()
+
+    run_threads([lambda: S(), late])
+    expect_eq(got, ["AttributeError: 'ThreadSafeSingleton' object has no attribute 'data'"],
+              "a call between `initialized = True` and `data = {}`")
 
 
 # --------------------------------------------------------------------------

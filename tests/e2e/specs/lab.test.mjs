@@ -137,7 +137,7 @@ test('leaving the lab mid-run: the lesson page can still use the pool', async ()
   const lesson = new LessonPage(page, server.origin);
   await lesson.waitForPool();
   const t0 = Date.now();
-  const r = await lesson.runReal('atomic', { threads: 2, increments: 100000 });
+  const r = await lesson.runReal({ mode: 'atomic', threads: 2, increments: 100000 });
   assert.equal(r.actual, r.expected);
   console.log(`# run after leaving a 2x2 s rwlock run mid-way finished ${Date.now() - t0} ms after Run`);
   await lab.open();

@@ -18,7 +18,7 @@ test('without isolation headers: explained, stepper works, real runs disabled', 
   const text = await page.getByTestId('threads-unavailable').first().textContent();
   assert.match(text, /Cross-Origin-Opener-Policy/);
   assert.equal(await page.getByTestId('pool-status').getAttribute('data-state'), 'unavailable');
-  assert.equal(await page.getByRole('button', { name: 'Run on real threads' }).isDisabled(), true);
+  assert.equal(await page.locator('[data-testid=lesson] [data-testid=experiment]').getByRole('button', { name: 'Run', exact: true }).isDisabled(), true);
   await lesson.step(1, 2, 1, 1, 1, 2, 2, 2);
   await lesson.expectText('shared-counter', '1');
   await page.screenshot({ path: shot('lesson-no-isolation.png'), fullPage: true });
