@@ -147,6 +147,23 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
     let info = state.req.info();
     let busy_here = state.busy.is_some();
     let any_busy = busy_here || page_busy.get();
+    // Another card's run (possibly on a page already left, draining after its cancel) holds
+    // the pool: look again every 250 ms until it is free. The context update alone did not
+    // reach a card mounted while the run was in flight.
+    {
+        let update = use_force_update();
+        let page_busy = page_busy.clone();
+        use_effect_with(any_busy && !busy_here, move |waiting| {
+            let timer = waiting.then(|| {
+                gloo::timers::callback::Interval::new(250, move || {
+                    if !page_busy.get() {
+                        update.force_update();
+                    }
+                })
+            });
+            move || drop(timer)
+        });
+    }
     let can_run = pool.is_ready() && !any_busy;
 
     let on_run = {

@@ -18,7 +18,7 @@ export class LessonPage {
 
   /** Picks a variant in a radio-group picker by its label, and waits for it. */
   async pickVariant(label, slug) {
-    await this.page.getByRole('radiogroup').first().getByRole('radio', { name: label }).check();
+    await this.page.getByRole('radiogroup').first().getByRole('radio', { name: label, exact: true }).check();
     await this.expectAttr('[data-testid=lesson]', 'data-variant', slug);
   }
 

@@ -52,21 +52,31 @@ async function pick(page, lesson, label, slug) {
 const laneBlocked = (page, n) =>
   page.waitForFunction(i => document.querySelector(`[data-testid=lane-${i}] .step-btn`)?.disabled, n);
 
-test('threads-vs-sequential: three programs, nothing goes wrong, the log prints in schedule order', async () => {
+test('threads-vs-sequential: 10 s one after another, 5 s on two threads, 10 s computing under the GIL', async () => {
   const { page, context, problems, lesson } = await open('threads-vs-sequential');
   const info = await lesson.info();
   assert.equal(info.variants, 'sequential,threads,threads-cpu');
   assert.equal(info.expect, 'none');
+  await lesson.step(...Array(24).fill(1));
+  await lesson.expectText('elapsed', '10.0 s');
+  assert.equal((await lesson.explained()).kind, 'ok');
   await pick(page, lesson, 'Two threads', 'threads');
-  await lesson.step(2, 1); // Thread-2 prints its first line, then Thread-1 (a call: the GIL may pass)
-  // Step 1 of the log is thread 2's line.
-  await page.waitForFunction(() => [...document.querySelectorAll('.log li')]
-    .find(li => li.querySelector('.n')?.textContent === '1')?.textContent.includes('printed "Thread-2 - Count: 1"'));
+  // Thread-2 prints its first line, then Thread-1 (a call: the GIL may pass), then both run
+  // to the end, taking turns, and main joins them.
+  await lesson.step(2, 1, ...Array(9).fill([2, 1]).flat(), 3, 3, 3);
+  await lesson.expectText('elapsed', '5.0 s');
+  const out = await page.getByTestId('output').locator('li').allTextContents();
+  assert.equal(out.length, 11);
+  assert.match(out[0], /Thread-2 - Count: 1$/);
+  assert.match(out[1], /Thread-1 - Count: 1$/);
+  assert.match(out[10], /Total time: ~5 seconds$/);
   const r = await lesson.explore();
   assert.equal(r.bad, 0n);
   await pick(page, lesson, 'Two threads computing', 'threads-cpu');
   await lesson.step(1, 1); // T1 prints, then computes holding the GIL
   await page.waitForFunction(() => /held by/.test(document.querySelector('[data-testid=gil]')?.textContent ?? ''));
+  await lesson.step(...Array(8).fill([2, 1]).flat(), 2, 2, 3, 3, 3);
+  await lesson.expectText('elapsed', '10.0 s');
   await page.screenshot({ path: shot('threads-vs-sequential-desktop.png'), fullPage: true });
   await lesson.waitForPool();
   const real = await lesson.runReal({ tasks: 2, 'sleep-ms': 20, 'cpu-ms': 20 });
