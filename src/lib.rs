@@ -8,9 +8,10 @@
 //!                                                                  web (browser glue)
 //! ```
 //!
-//! - [`lessons`] — each lesson's prose, the seed's Python, and a `sim::Scenario` per lock
-//!   setting. Pure data; linted by its tests. No engine or UI change to add one.
-//! - [`route`] — hash routes (`#/lesson/race-condition?lock=on&s=…`, `#/lab`), pure.
+//! - [`lessons`] — content: each lesson's prose (Markdown rendered at build time by
+//!   `build.rs`) and its variants (the seed's Python, a `sim::Scenario`, what it should show,
+//!   its lab experiment). Linted by its tests. No engine or UI change to add one.
+//! - [`route`] — hash routes (`#/lesson/semaphore?v=extra-release&s=…`, `#/lab`), pure.
 //! - [`stepper`] — the lesson page's state machine (run, undo, schedulers, replay, URL query),
 //!   pure and tested natively; the UI's reducer forwards to it.
 //! - `sim` (crate `lockstep-sim`) — threads of micro-ops (CPython bytecode), primitives with
