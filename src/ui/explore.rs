@@ -22,7 +22,7 @@ const CHUNK: usize = 200;
 enum Status {
     Idle,
     Running { states: usize },
-    Done { report: Rc<ExploreReport>, verdict: Verdict, ms: f64 },
+    Done(Explored),
     Failed(String),
 }
 
@@ -72,7 +72,7 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
                 Callback::from(move |r: Result<Explored, String>| match r {
                     Ok(e) => {
                         on_explored.emit((vi, e.verdict.shortest_bad.clone()));
-                        st2.set(Status::Done { report: e.report, verdict: e.verdict, ms: e.ms });
+                        st2.set(Status::Done(e));
                     }
                     Err(e) => st2.set(Status::Failed(e)),
                 }),
@@ -113,8 +113,8 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
             <p role="status">{format!("Exploring… {states} states so far")}</p>
         },
         Status::Failed(e) => html! { <p class="error-text" role="alert">{format!("The explorer could not start: {e}")}</p> },
-        Status::Done { report, verdict, ms } => {
-            report_view(report, verdict, *ms, props.variant, variant, props.on_replay.clone())
+        Status::Done(e) => {
+            report_view(e, props.variant, variant, props.on_replay.clone())
         }
     };
     let running = matches!(*status, Status::Running { .. });
@@ -127,7 +127,7 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
             }
             <div class="row">
                 <button type="button" class="primary" onclick={on_explore} disabled={running}>
-                    { if matches!(*status, Status::Done { .. }) { "Explore again" } else { "Explore every interleaving" } }
+                    { if matches!(*status, Status::Done(_)) { "Explore again" } else { "Explore every interleaving" } }
                 </button>
             </div>
             <div aria-live="polite">{body}</div>
@@ -144,6 +144,8 @@ pub struct Explored {
     pub verdict: Verdict,
     /// Wall time from start to finish, slices and pauses included.
     pub ms: f64,
+    /// Each outcome class's kind (`report.outcomes` order), computed once when it finished.
+    pub kinds: Rc<[String]>,
 }
 
 /// Explores `variant` in time-boxed slices (a zero-delay timeout between them, so the page
@@ -191,7 +193,8 @@ fn slice(job: Job) {
             }
             ExploreStatus::Done(report) => {
                 let verdict = lessons::verdict(job.variant, &job.scn, &report);
-                job.on_done.emit(Ok(Explored { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started }));
+                let kinds = report.outcomes.iter().map(|o| sim::class_kind(&job.scn, &o.class)).collect();
+                job.on_done.emit(Ok(Explored { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started, kinds }));
             }
         }
     })
@@ -208,16 +211,20 @@ pub fn count(n: u128) -> String {
     }
     let f = n as f64;
     let e = f.log10().floor() as i32;
-    format!("{:.1} × 10^{e}", f / 10f64.powi(e))
+    let sup: String = e.to_string().chars().map(|c| match c {
+        '0' => '⁰', '1' => '¹', '2' => '²', '3' => '³', '4' => '⁴',
+        '5' => '⁵', '6' => '⁶', '7' => '⁷', '8' => '⁸', _ => '⁹',
+    }).collect();
+    format!("{:.1} × 10{sup}", f / 10f64.powi(e))
 }
 
-fn report_view(r: &ExploreReport, v: &Verdict, ms: f64, vi: usize, variant: Option<&'static Variant>, on_replay: Callback<Schedule>) -> Html {
+fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_replay: Callback<Schedule>) -> Html {
+    let (r, v, ms) = (&*e.report, &e.verdict, e.ms);
     let headline = if v.bad == 0 {
         format!("0 of {} interleavings end in the bug.", count(v.total))
     } else {
         format!("{} interleavings, {} of them end in the bug.", count(v.total), count(v.bad))
     };
-    let scn = variant.and_then(|var| var.build().ok());
     html! {
         <div data-testid="explore-result" data-variant={variant.map(|x| x.slug).unwrap_or_default()} data-variant-index={vi.to_string()}
             data-total={v.total.to_string()} data-bad={v.bad.to_string()}
@@ -235,8 +242,8 @@ fn report_view(r: &ExploreReport, v: &Verdict, ms: f64, vi: usize, variant: Opti
                 <caption class="sr-only">{"Outcomes"}</caption>
                 <thead><tr><th scope="col">{"outcome"}</th><th scope="col">{"schedules"}</th><th scope="col">{"shortest"}</th><th scope="col"><span class="sr-only">{"replay"}</span></th></tr></thead>
                 <tbody>
-                { for r.outcomes.iter().map(|o| {
-                    let kind = scn.as_ref().map(|s| sim::class_kind(s, &o.class)).unwrap_or_default();
+                { for r.outcomes.iter().zip(e.kinds.iter()).map(|(o, kind)| {
+                    let kind = kind.clone();
                     let bug = variant.is_some_and(|x| x.is_bug(&kind));
                     let label = format!("{kind}: {}", o.class);
                     let s = o.shortest.clone();

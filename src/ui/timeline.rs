@@ -35,7 +35,7 @@ pub fn timeline(run: &Run, on_rewind: &Callback<usize>) -> Html {
                     <div class="timeline-scroll">
                         <svg viewBox={format!("0 0 {width:.0} {height:.0}")}
                             style={format!("min-width: {:.0}px; max-width: {:.0}px", width * 0.9, width * 2.2)}
-                            role="img" aria-label={describe(run, first)}>
+                            role="img" aria-label={describe(&tl)}>
                             <defs>
                                 <pattern id="hatch" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
                                     <line x1="0" y1="0" x2="0" y2="5" class="hatch" />
@@ -93,8 +93,7 @@ pub fn timeline(run: &Run, on_rewind: &Callback<usize>) -> Html {
 }
 
 /// The timeline in words: who ran which steps, held what, waited for what.
-fn describe(run: &Run, first: usize) -> String {
-    let tl = run.timeline(first, run.len());
+fn describe(tl: &sim::Timeline) -> String {
     let mut parts = Vec::new();
     for row in &tl.rows {
         let ran: Vec<String> = row.cells.iter().filter(|c| c.ran).map(|c| c.step.to_string()).collect();

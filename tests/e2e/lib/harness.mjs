@@ -73,3 +73,9 @@ export async function openPage(browser, origin, { viewport = { width: 1366, heig
 export function shot(name) {
   return path.join(ARTIFACTS, name);
 }
+
+/** Every spec's closing check: no console error, no request off the page's origin. */
+export function assertClean(problems) {
+  if (problems.consoleErrors.length) throw new Error(`console errors: ${JSON.stringify(problems.consoleErrors)}`);
+  if (problems.offOrigin.length) throw new Error(`requests outside the page origin: ${JSON.stringify(problems.offOrigin)}`);
+}

@@ -134,3 +134,12 @@ export class LessonPage {
     return result.evaluate(el => ({ ...el.dataset }));
   }
 }
+
+/** A fresh page on `slug` (with `query`): `{ page, context, problems, lesson }`. */
+export async function openLesson(browser, origin, slug, query = '', opts) {
+  const { openPage } = await import('./harness.mjs');
+  const { page, context, problems } = await openPage(browser, origin, opts);
+  const lesson = new LessonPage(page, origin);
+  await lesson.open(slug, query);
+  return { page, context, problems, lesson };
+}

@@ -4,24 +4,15 @@
 // this" after a real run went wrong.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, shot } from '../lib/harness.mjs';
-import { LessonPage } from '../lib/lesson-page.mjs';
+import { serve, launch, openPage, shot, assertClean } from '../lib/harness.mjs';
+import { LessonPage, openLesson } from '../lib/lesson-page.mjs';
 
 let server, browser;
 before(async () => { server = await serve(); browser = await launch(); });
 after(async () => { await browser?.close(); server?.stop(); });
 
-async function open(slug, query = '', opts) {
-  const { page, context, problems } = await openPage(browser, server.origin, opts);
-  const lesson = new LessonPage(page, server.origin);
-  await lesson.open(slug, query);
-  return { page, context, problems, lesson };
-}
+const open = (slug, query = '', opts) => openLesson(browser, server.origin, slug, query, opts);
 
-function assertClean(problems) {
-  assert.deepEqual(problems.consoleErrors, [], 'console errors');
-  assert.deepEqual(problems.offOrigin, [], 'requests outside the page origin');
-}
 
 const cycle = page => page.getByTestId('wait-for-graph').getAttribute('data-cycle');
 
@@ -151,6 +142,7 @@ test('phone width: lessons stack, nothing scrolls sideways', async () => {
   for (const slug of ['semaphore', 'deadlock', 'rlock']) {
     const { page, context, problems, lesson } = await open(slug, '', { viewport: { width: 390, height: 844 } });
     await lesson.step(1, 1);
+    await lesson.explore(); // the outcome table must wrap, not widen the page
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `${slug}: page scrolls sideways by ${overflow}px`);
     await page.screenshot({ path: shot(`${slug}-phone.png`), fullPage: true });

@@ -5,24 +5,15 @@
 // (read through `dataset`, so `data-shared-mismatches` is `sharedMismatches`).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, shot } from '../lib/harness.mjs';
-import { LessonPage } from '../lib/lesson-page.mjs';
+import { serve, launch, openPage, shot, assertClean } from '../lib/harness.mjs';
+import { LessonPage, openLesson } from '../lib/lesson-page.mjs';
 
 let server, browser;
 before(async () => { server = await serve(); browser = await launch(); });
 after(async () => { await browser?.close(); server?.stop(); });
 
-async function open(slug, query = '', opts) {
-  const { page, context, problems } = await openPage(browser, server.origin, opts);
-  const lesson = new LessonPage(page, server.origin);
-  await lesson.open(slug, query);
-  return { page, context, problems, lesson };
-}
+const open = (slug, query = '', opts) => openLesson(browser, server.origin, slug, query, opts);
 
-function assertClean(problems) {
-  assert.deepEqual(problems.consoleErrors, [], 'console errors');
-  assert.deepEqual(problems.offOrigin, [], 'requests outside the page origin');
-}
 
 /** Explores the current variant, expects bad schedules, replays the shortest: its kind. */
 async function shortestBad(page, lesson) {

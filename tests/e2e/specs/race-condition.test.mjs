@@ -3,8 +3,8 @@
 // the real counter on the worker pool.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openPage, shot } from '../lib/harness.mjs';
-import { LessonPage } from '../lib/lesson-page.mjs';
+import { serve, launch, openPage, shot, assertClean } from '../lib/harness.mjs';
+import { LessonPage, openLesson } from '../lib/lesson-page.mjs';
 
 let server, browser;
 before(async () => { server = await serve(); browser = await launch(); });
@@ -17,10 +17,6 @@ async function lessonPage(opts) {
   return { page, context, problems, lesson };
 }
 
-function assertClean(problems) {
-  assert.deepEqual(problems.consoleErrors, [], 'console errors');
-  assert.deepEqual(problems.offOrigin, [], 'requests outside the page origin');
-}
 
 test('the page is cross-origin isolated and the pool starts', async () => {
   const { page, context, problems, lesson } = await lessonPage();
