@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks (figures, never pass/fail): the explorer natively, every lab experiment natively,
-# and the counter (atomic, mutex) on the browser's worker pool vs native threads as a ratio.
+# the counter (atomic, mutex) on the browser's worker pool vs native threads as a ratio, and the
+# page's figures: wasm size (gzip -9), worker pool ready after navigation (fresh browser per
+# load), main-thread long tasks while every lesson explores and runs.
+# Writes target/bench/bench.txt (what it prints) and target/bench/bench.json (the figures).
 #   scripts/bench.sh [runs] [threads] [increments]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,6 +11,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 RUNS="${1:-5}"; THREADS="${2:-2}"; INCREMENTS="${3:-5000000}"
+OUT="$ROOT/target/bench"; mkdir -p "$OUT"
+exec > >(tee "$OUT/bench.txt") 2>&1
 
 echo "== explorer (native, release)"
 cargo run --release -q -p lockstep-sim --example explore_bench
@@ -21,6 +26,8 @@ echo "$native"
 
 echo "== counter: browser worker pool vs native threads (threads=$THREADS increments=$INCREMENTS runs=$RUNS)"
 [ -f dist/index.html ] || wasm_env trunk build --release --offline
+wasm="$(ls dist/*_bg.wasm | head -1)"
+echo "WASM raw=$(stat -c %s "$wasm") gzip9=$(gzip -9 -c "$wasm" | wc -c)"
 browser="$(cd tests/e2e && node bench.mjs "$RUNS" "$THREADS" "$INCREMENTS")"
 echo "$browser"
 for mode in atomic mutex; do
@@ -32,3 +39,27 @@ for mode in atomic mutex; do
     echo "counter-$mode: no native figure for threads=$THREADS (lab_bench prints threads=2 and 4)"
   fi
 done
+
+echo "== page: pool ready after navigation, long tasks while every lesson explores and runs"
+(cd tests/e2e && node bench-page.mjs "$RUNS")
+
+# Every figure line above, as JSON.
+python3 - "$OUT/bench.txt" "$OUT/bench.json" <<'PY'
+import json, re, sys
+figs = {"explorer": [], "lab": [], "browser": [], "page": [], "wasm": None}
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.strip()
+    kv = lambda s: {k: (float(v) if re.fullmatch(r"-?[0-9.]+", v) else v) for k, v in re.findall(r"([\w-]+)=(\S+)", s)}
+    if line.startswith("PAGE "):
+        figs["page"].append(json.loads(line[5:]))
+    elif line.startswith("WASM "):
+        figs["wasm"] = kv(line)
+    elif line.startswith("BROWSER "):
+        figs["browser"].append({"name": line.split()[1], **kv(line)})
+    elif line.startswith("BENCH "):
+        figs["lab"].append({"name": line.split()[1], **kv(line)})
+    elif "states/s" in line or "states=" in line:
+        figs["explorer"].append(line)
+json.dump(figs, open(sys.argv[2], "w"), indent=1)
+print(f"figures written to {sys.argv[2]}")
+PY

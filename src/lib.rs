@@ -11,6 +11,9 @@
 //! - [`lessons`] — content: each lesson's prose (Markdown rendered at build time by
 //!   `build.rs`) and its variants (the seed's Python, a `sim::Scenario`, what it should show,
 //!   its lab experiment). Linted by its tests. No engine or UI change to add one.
+//! - [`progress`] — the learner's progress (goals met, predictions) and its stored JSON form,
+//!   pure: corrupt or foreign stored data reads as no progress. The UI keeps it in
+//!   `localStorage` through gloo's storage.
 //! - [`route`] — hash routes (`#/lesson/semaphore?v=extra-release&s=…`, `#/lab`), pure.
 //! - [`stepper`] — the lesson page's state machine (run, undo, schedulers, replay, URL query),
 //!   pure and tested natively; the UI's reducer forwards to it.
@@ -23,10 +26,11 @@
 //! - `ui` (wasm only) — Yew components: one reducer per page, effects in hooks; draws state and
 //!   dispatches actions, never blocks the main thread.
 //!
-//! Native `cargo test` builds `lessons` and `route` (and the two crates); `web` and `ui`
-//! compile only for `wasm32`.
+//! Native `cargo test` builds `lessons`, `progress`, `route` and `stepper` (and the two
+//! crates); `web` and `ui` compile only for `wasm32`.
 
 pub mod lessons;
+pub mod progress;
 pub mod route;
 pub mod stepper;
 

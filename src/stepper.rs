@@ -11,7 +11,7 @@ use sim::{
     SwitchInterval, ThreadId,
 };
 
-use crate::lessons::{Lesson, Variant};
+use crate::lessons::{Expect, Lesson, Variant};
 use crate::route::LessonQuery;
 
 /// Which automatic scheduler Play uses. Stepping by hand works in every mode.
@@ -90,6 +90,10 @@ pub struct Stepper {
     replaying: Option<usize>,
     /// A message about the URL or a refused step, shown until the next action.
     notice: Option<String>,
+    /// The replay in progress shows the variant's bug (an interleaving the explorer found).
+    replay_shows_bug: bool,
+    /// A replay of the bug played to its last step (and nothing was stepped since).
+    bug_replayed: bool,
 }
 
 /// Why a stepper could not be made.
@@ -110,6 +114,8 @@ impl Stepper {
             playing: false,
             replaying: None,
             notice: None,
+            replay_shows_bug: false,
+            bug_replayed: false,
         })
     }
 
@@ -213,6 +219,7 @@ impl Stepper {
 
     /// Steps thread `t` by hand. Stops Play (the learner took over).
     pub fn step(&mut self, t: ThreadId) -> Result<Event, StepError> {
+        self.bug_replayed = false;
         self.playing = false;
         self.replaying = None;
         self.notice = None;
@@ -225,6 +232,7 @@ impl Stepper {
 
     /// Undoes the last step.
     pub fn undo(&mut self) -> bool {
+        self.bug_replayed = false;
         self.playing = false;
         self.replaying = None;
         self.notice = None;
@@ -233,6 +241,7 @@ impl Stepper {
 
     /// Goes back to the state after `step` steps (0 = the start).
     pub fn undo_to(&mut self, step: usize) -> bool {
+        self.bug_replayed = false;
         self.playing = false;
         self.replaying = None;
         self.notice = None;
@@ -241,6 +250,7 @@ impl Stepper {
 
     /// Back to the start, keeping variant and mode.
     pub fn reset(&mut self) {
+        self.bug_replayed = false;
         self.playing = false;
         self.replaying = None;
         self.notice = None;
@@ -278,8 +288,13 @@ impl Stepper {
     }
 
     /// Resets and replays `schedule` one tick at a time (the explorer's "show me").
-    pub fn start_replay(&mut self, schedule: Schedule) {
+    /// `shows_bug`: the explorer found that this schedule ends in the variant's bug (which
+    /// counts as the goal of a variant expected to go wrong once the replay reaches its end,
+    /// even where the bug is not a final state, such as a starved writer).
+    pub fn start_replay(&mut self, schedule: Schedule, shows_bug: bool) {
         self.run.reset();
+        self.bug_replayed = false;
+        self.replay_shows_bug = shows_bug;
         self.notice = None;
         self.replaying = Some(schedule.len());
         self.auto = Auto::Replay(Replay::new(schedule));
@@ -296,11 +311,45 @@ impl Stepper {
         let ev = pick.and_then(|t| self.run.step(t).ok());
         if ev.is_none() || self.run.machine().is_over() {
             self.playing = false;
-            if self.replaying.is_some() {
+            if let Some(len) = self.replaying {
+                self.bug_replayed = self.replay_shows_bug && self.run.schedule().len() == len;
                 self.auto = Auto::for_mode(self.mode);
             }
         }
         ev
+    }
+
+    /// Whether the learner has reached the current variant's goal: a variant expected to go
+    /// wrong, once a run ends in its bug (stepped or replayed) or a replay of the bug reached
+    /// its end; a safe one, once a run ends without it; one that measures something else, once
+    /// a run ends. A run cut off by the step limit never counts.
+    pub fn goal_met(&self) -> bool {
+        let v = self.variant();
+        if v.expect == Expect::Bad && self.bug_replayed {
+            return true;
+        }
+        let Some(outcome) = self.run.outcome() else { return false };
+        let kind = sim::outcome_kind(self.run.machine().scenario(), outcome);
+        if kind == "step-limit" {
+            return false;
+        }
+        match v.expect {
+            Expect::Bad => v.is_bug(&kind),
+            Expect::Safe | Expect::None => !v.is_bug(&kind),
+        }
+    }
+
+    /// A whole run of the current variant played by the round-robin scheduler: the "show me"
+    /// of a variant with no bug to find. `None` if it hits the step limit.
+    pub fn demo_schedule(&self) -> Option<Schedule> {
+        let mut run = self.run.clone();
+        run.reset();
+        let mut rr = RoundRobin::new();
+        while !run.machine().is_over() {
+            let t = rr.pick(run.machine())?;
+            run.step(t).ok()?;
+        }
+        (!matches!(run.outcome(), Some(sim::Outcome::StepLimit { .. }))).then(|| run.schedule().clone())
     }
 }
 
@@ -377,7 +426,7 @@ mod tests {
             r.run().schedule().encode()
         })
         .unwrap();
-        s.start_replay(sched.clone());
+        s.start_replay(sched.clone(), false);
         while s.tick().is_some() {}
         assert_eq!(s.run().schedule(), &sched);
         assert_eq!(s.headline().as_deref(), Some("1"));
@@ -431,6 +480,54 @@ mod tests {
                 assert_eq!(back.variant().slug, v.slug);
                 assert_eq!(back.run().schedule(), s.run().schedule());
                 assert!(back.notice().is_none(), "{:?}", back.notice());
+            }
+        }
+    }
+
+    fn play_out(s: &mut Stepper) {
+        let mut guard = 0;
+        while s.tick().is_some() {
+            guard += 1;
+            assert!(guard < 100_000, "replay never ends");
+        }
+    }
+
+    /// Every goal can be met: a bad variant by replaying the explorer's shortest bad schedule
+    /// (or, where it is sampled, by a random run that goes wrong), any other by "show me".
+    #[test]
+    fn every_variants_goal_can_be_met() {
+        for l in lessons::all() {
+            for (i, v) in l.variants.iter().enumerate() {
+                let mut s = Stepper::new(l, i).expect("builds");
+                assert!(!s.goal_met(), "{} {}: met before any step", l.id, v.slug);
+                match (v.expect, v.exploration) {
+                    (Expect::Bad, lessons::Exploration::Exhaustive) => {
+                        let scn = v.build().expect("builds");
+                        let report = sim::explore(scn.clone(), sim::ExploreLimits::default()).expect("explores");
+                        let sched = lessons::verdict(v, &scn, &report).shortest_bad.expect("a bad schedule");
+                        s.start_replay(sched, true);
+                        play_out(&mut s);
+                        assert!(s.goal_met(), "{} {}: replaying the bug does not meet the goal", l.id, v.slug);
+                        s.undo();
+                        assert!(!s.goal_met() || s.run().outcome().is_some(), "{} {}", l.id, v.slug);
+                    }
+                    (Expect::Bad, lessons::Exploration::Sampled(n)) => {
+                        let met = (0..u64::from(n)).any(|seed| {
+                            s.set_mode(Mode::Random { seed });
+                            s.reset();
+                            s.set_playing(true);
+                            play_out(&mut s);
+                            s.goal_met()
+                        });
+                        assert!(met, "{} {}: no random run meets the goal", l.id, v.slug);
+                    }
+                    _ => {
+                        let sched = s.demo_schedule().unwrap_or_else(|| panic!("{} {}: no demo", l.id, v.slug));
+                        s.start_replay(sched, false);
+                        play_out(&mut s);
+                        assert!(s.goal_met(), "{} {}: a whole run does not meet the goal", l.id, v.slug);
+                    }
+                }
             }
         }
     }

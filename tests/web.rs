@@ -16,7 +16,7 @@ async fn ensure_pool() {
     use std::sync::atomic::{AtomicBool, Ordering};
     static STARTED: AtomicBool = AtomicBool::new(false);
     if !STARTED.swap(true, Ordering::SeqCst) {
-        pool::start_pool().await.expect("worker pool starts");
+        pool::pool_started().await.expect("worker pool starts");
     }
 }
 

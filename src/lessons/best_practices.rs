@@ -7,7 +7,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 const CODE_COUNTER: &str = "\
 import threading
@@ -330,7 +330,11 @@ pub const LESSON: Lesson = Lesson {
             CODE_COUNTER,
             || counter(false),
             Expect::Bad,
-            Some(Real { experiment: "counter", set: &[("mode", P::Choice("racy"))] }),
+            Some(Real {
+                experiment: "counter",
+                set: &[("mode", P::Choice("racy"))],
+                predict: Some(predict::LOST_UPDATES),
+            }),
         ),
         snippet(
             "counter-locked",
@@ -338,7 +342,11 @@ pub const LESSON: Lesson = Lesson {
             CODE_COUNTER_LOCKED,
             || counter(true),
             Expect::Safe,
-            Some(Real { experiment: "counter", set: &[("mode", P::Choice("mutex"))] }),
+            Some(Real {
+                experiment: "counter",
+                set: &[("mode", P::Choice("mutex"))],
+                predict: Some(predict::LOST_UPDATES),
+            }),
         ),
         snippet("check-outside", "Snippet 3: check, then lock", CODE_CHECK_OUTSIDE, || withdraw(false), Expect::Bad, None),
         snippet("check-inside", "Snippet 4: check under the lock", CODE_CHECK_INSIDE, || withdraw(true), Expect::Safe, None),
@@ -348,7 +356,11 @@ pub const LESSON: Lesson = Lesson {
             CODE_TWO_LOCKS,
             two_locks,
             Expect::Bad,
-            Some(Real { experiment: "deadlock", set: &[("ordering", P::Choice("opposite"))] }),
+            Some(Real {
+                experiment: "deadlock",
+                set: &[("ordering", P::Choice("opposite"))],
+                predict: Some(predict::EVERY_THREAD_FINISHES),
+            }),
         ),
         snippet("rlock", "Snippet 6: a method calling a method", CODE_RLOCK, rlock_account, Expect::Safe, None),
         snippet("queue", "Snippet 7: a queue and its stop signals", CODE_QUEUE, queue_with_sentinels, Expect::Safe, None),

@@ -7,7 +7,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{OpSpec, Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's first lines (1–4), and two workers and a stray `release()` to run it.
 const CODE_SEM: &str = "\
@@ -164,12 +164,24 @@ fn signal() -> Result<Scenario, ScenarioError> {
         .build()
 }
 
+/// The lab's settings: one permit; with one task releasing once too often in the shared pool.
+const ONE: &[(&str, P)] = &[("permits", P::Int(1))];
+const ONE_EXTRA: &[(&str, P)] = &[("permits", P::Int(1)), ("extra-release", P::Flag(true))];
+
 /// The lab's semaphore experiment on one permit: the shared pool, then `Semaphore(1)` released
 /// once without an acquire (two holders) and `BoundedSemaphore(1)` asked the same (it refuses).
-const REAL: Option<Real> = Some(Real { experiment: "semaphore", set: &[("permits", P::Int(1))] });
-/// The same with one task releasing once too often in the shared pool as well.
+/// The `Lock` version asks about those two.
+const REAL: Option<Real> =
+    Some(Real { experiment: "semaphore", set: ONE, predict: Some(predict::STRAY_RELEASE) });
+/// The same run, asked whether the shared permit ever had two holders at once.
+const REAL_PAIRED: Option<Real> =
+    Some(Real { experiment: "semaphore", set: ONE, predict: Some(predict::TWO_HOLDERS_OF_ONE) });
+/// The pool with the extra release, asked the same.
 const REAL_EXTRA: Option<Real> =
-    Some(Real { experiment: "semaphore", set: &[("permits", P::Int(1)), ("extra-release", P::Flag(true))] });
+    Some(Real { experiment: "semaphore", set: ONE_EXTRA, predict: Some(predict::TWO_HOLDERS_OF_ONE) });
+/// The same run, asked about its `BoundedSemaphore(1)` pool.
+const REAL_BOUNDED: Option<Real> =
+    Some(Real { experiment: "semaphore", set: ONE_EXTRA, predict: Some(predict::BOUNDED_REFUSES) });
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -207,7 +219,7 @@ pub const LESSON: Lesson = Lesson {
             // The ValueError is BoundedSemaphore catching the stray release.
             fine: &["exception"],
             exploration: Exploration::Exhaustive,
-            real: REAL_EXTRA,
+            real: REAL_BOUNDED,
         },
         Variant {
             slug: "signal",
@@ -217,7 +229,7 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::None,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: REAL,
+            real: REAL_PAIRED,
         },
     ],
     picker: Picker::Choice("Primitive"),

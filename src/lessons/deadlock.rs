@@ -6,7 +6,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's deadlock, with the two lines that start its threads.
 const CODE_OPPOSITE: &str = "\
@@ -104,7 +104,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "deadlock", set: &[("ordering", P::Choice("opposite"))] }),
+            real: Some(Real {
+                experiment: "deadlock",
+                set: &[("ordering", P::Choice("opposite"))],
+                predict: Some(predict::EVERY_THREAD_FINISHES),
+            }),
         },
         Variant {
             slug: "same-order",
@@ -114,7 +118,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Safe,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "deadlock", set: &[("ordering", P::Choice("global"))] }),
+            real: Some(Real {
+                experiment: "deadlock",
+                set: &[("ordering", P::Choice("global"))],
+                predict: Some(predict::EVERY_THREAD_FINISHES),
+            }),
         },
     ],
     picker: Picker::Choice("Lock order"),

@@ -15,7 +15,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's block, verbatim (lines 1–10), and what it takes to run it on two threads.
 const CODE: &str = "\
@@ -166,11 +166,13 @@ fn increment_with_call() -> Result<Scenario, ScenarioError> {
 const REAL_SWITCH_INSIDE: Option<Real> = Some(Real {
     experiment: "counter",
     set: &[("mode", P::Choice("gil")), ("switch-every", P::Int(1001))],
+    predict: Some(predict::LOST_UPDATES),
 });
 /// The same with an even interval: switches land only between whole increments, as on 3.10+.
 const REAL_SWITCH_BETWEEN: Option<Real> = Some(Real {
     experiment: "counter",
     set: &[("mode", P::Choice("gil")), ("switch-every", P::Int(1000))],
+    predict: Some(predict::LOST_UPDATES),
 });
 
 /// The lesson.
@@ -227,7 +229,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "counter", set: &[("mode", P::Choice("racy"))] }),
+            real: Some(Real {
+                experiment: "counter",
+                set: &[("mode", P::Choice("racy"))],
+                predict: Some(predict::LOST_UPDATES),
+            }),
         },
     ],
     picker: Picker::Choice("Python version"),

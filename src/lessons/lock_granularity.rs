@@ -10,7 +10,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's `BadBankAccount`, with the lines that make two accounts and start the two
 /// transfers.
@@ -291,6 +291,7 @@ pub const LESSON: Lesson = Lesson {
             real: Some(Real {
                 experiment: "bank",
                 set: &[("mode", P::Choice("self-then-other")), ("force-deadlock", P::Flag(true)), ("threads", P::Int(2))],
+                predict: Some(predict::TRANSFERS_FINISH),
             }),
         },
         Variant {
@@ -301,7 +302,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Safe,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "bank", set: &[("mode", P::Choice("ordered-locks"))] }),
+            real: Some(Real {
+                experiment: "bank",
+                set: &[("mode", P::Choice("ordered-locks"))],
+                predict: Some(predict::TRANSFERS_FINISH),
+            }),
         },
         Variant {
             slug: "global-lock",
@@ -311,7 +316,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Safe,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "bank", set: &[("mode", P::Choice("global-lock"))] }),
+            real: Some(Real {
+                experiment: "bank",
+                set: &[("mode", P::Choice("global-lock"))],
+                predict: Some(predict::TRANSFERS_FINISH),
+            }),
         },
         Variant {
             slug: "same-account",
@@ -332,7 +341,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Safe,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "bank", set: &[("mode", P::Choice("ordered-locks"))] }),
+            real: Some(Real {
+                experiment: "bank",
+                set: &[("mode", P::Choice("ordered-locks"))],
+                predict: Some(predict::TRANSFERS_FINISH),
+            }),
         },
     ],
     picker: Picker::Choice("Accounts"),

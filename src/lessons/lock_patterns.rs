@@ -7,7 +7,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's block, verbatim (lines 1–29); each variant adds the two threads it runs.
 macro_rules! patterns {
@@ -203,9 +203,17 @@ fn raising(with_block: bool) -> Result<Scenario, ScenarioError> {
 }
 
 /// The lab's try-lock experiment: how often `acquire(blocking=False)` gets the lock.
-const REAL: Option<Real> = Some(Real { experiment: "try-lock", set: &[] });
+const REAL: Option<Real> = Some(Real {
+    experiment: "try-lock",
+    set: &[],
+    predict: Some(predict::TRIES_THAT_GET_IT),
+});
 /// The same with a busy lock forced: thread 0 holds it until every other thread found it busy.
-const REAL_FORCED: Option<Real> = Some(Real { experiment: "try-lock", set: &[("force", P::Flag(true))] });
+const REAL_FORCED: Option<Real> = Some(Real {
+    experiment: "try-lock",
+    set: &[("force", P::Flag(true))],
+    predict: Some(predict::TRIES_THAT_GET_IT),
+});
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {

@@ -15,6 +15,7 @@ pub mod deadlock;
 pub mod gil;
 pub mod lock_granularity;
 pub mod lock_patterns;
+pub mod predict;
 pub mod producer_consumer;
 pub mod race_condition;
 pub mod reader_writer_lock;
@@ -89,6 +90,28 @@ pub struct Real {
     pub experiment: &'static str,
     /// Parameters set on the experiment's defaults.
     pub set: &'static [(&'static str, lab::schema::Value)],
+    /// What the learner is asked to predict before the run, if anything.
+    pub predict: Option<Predict>,
+}
+
+/// "Predict, then run": a question asked before a real run, and which answer the measurement
+/// bears out.
+#[derive(Clone, Copy, Debug)]
+pub struct Predict {
+    /// The question, plain text ("How many of the 2,000,000 increments will be lost?").
+    pub question: &'static str,
+    /// The choices, plain text ("None", "A few (under 1%)", "Many"), at least two.
+    pub choices: &'static [&'static str],
+    /// Which choice a report bears out (`None`: the report is of another experiment).
+    pub judge: fn(&lab::LabReport) -> Option<usize>,
+}
+
+/// Equal when they ask the same question with the same choices (a judge is code: function
+/// addresses are not meaningful to compare).
+impl PartialEq for Predict {
+    fn eq(&self, other: &Self) -> bool {
+        self.question == other.question && self.choices == other.choices
+    }
 }
 
 impl Real {
@@ -226,6 +249,12 @@ impl Lesson {
         self.fragment(&format!("goal {}", variant.slug))
     }
 
+    /// A variant's graded hints, as HTML: `level` 1 is a nudge, 2 a stronger hint (level 3,
+    /// "show me", is the explorer's schedule, not text).
+    pub fn hint(&self, variant: &Variant, level: u8) -> Option<&'static str> {
+        self.fragment(&format!("hint{level} {}", variant.slug))
+    }
+
     /// The index of the variant with this slug.
     pub fn variant_index(&self, slug: &str) -> Option<usize> {
         self.variants.iter().position(|v| v.slug == slug)
@@ -330,7 +359,9 @@ mod tests {
             }
             for (name, _) in t.fragments {
                 let known = ["intro", "body"].contains(name)
-                    || name.strip_prefix("goal ").is_some_and(|v| l.variant_index(v).is_some());
+                    || ["goal ", "hint1 ", "hint2 "]
+                        .iter()
+                        .any(|p| name.strip_prefix(p).is_some_and(|v| l.variant_index(v).is_some()));
                 assert!(known, "{}: fragment `{name}` is not used (a typo in a variant slug?)", l.id);
             }
             if let (Picker::Switch(_), n) = (l.picker, l.variants.len()) {
@@ -338,6 +369,140 @@ mod tests {
             }
             if let Some((off, on)) = l.legacy_lock {
                 assert!(l.variant_index(off).is_some() && l.variant_index(on).is_some(), "{}", l.id);
+            }
+        }
+    }
+
+    /// The visible text of an HTML fragment.
+    fn text_of(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.trim().to_string()
+    }
+
+    #[test]
+    fn every_variant_has_a_nudge_and_a_stronger_hint() {
+        for l in all() {
+            for v in l.variants {
+                for level in [1, 2] {
+                    let hint = l.hint(v, level).map(text_of).unwrap_or_default();
+                    assert!(!hint.is_empty(), "{}: no `<!-- hint{level} {} -->` fragment", l.id, v.slug);
+                }
+                assert_ne!(l.hint(v, 1), l.hint(v, 2), "{} {}: the two hints are the same", l.id, v.slug);
+            }
+        }
+    }
+
+    #[test]
+    fn every_real_run_asks_for_a_prediction_first() {
+        for l in all() {
+            for v in l.variants {
+                let Some(r) = v.real else { continue };
+                let p = r.predict.unwrap_or_else(|| panic!("{} {}: a real run with no prediction", l.id, v.slug));
+                let q = p.question.trim();
+                assert!(q.len() > 1 && q.ends_with('?'), "{} {}: a question ends with '?': {q:?}", l.id, v.slug);
+                assert!((2..=4).contains(&p.choices.len()), "{} {}: 2 to 4 choices", l.id, v.slug);
+                for (i, c) in p.choices.iter().enumerate() {
+                    assert!(!c.trim().is_empty(), "{} {}: choice {i} is empty", l.id, v.slug);
+                    assert!(!p.choices[..i].contains(c), "{} {}: choice {c:?} twice", l.id, v.slug);
+                }
+                for text in p.choices.iter().chain([&p.question]) {
+                    let markdown = text.contains(['`', '*', '_', '[']);
+                    assert!(!markdown, "{} {}: plain text, not Markdown: {text:?}", l.id, v.slug);
+                }
+            }
+        }
+    }
+
+    /// A lesson's request made small enough for a debug build: fewer increments, shorter holds
+    /// and time-outs. The experiment and its mode stay as the lesson sets them.
+    fn shrunk(mut req: lab::LabRequest) -> lab::LabRequest {
+        use lab::LabRequest as R;
+        match &mut req {
+            R::Counter(p) => p.increments = p.increments.min(20_000),
+            R::SleepVsCpu(p) => {
+                p.sleep_ms = p.sleep_ms.min(10);
+                p.cpu_ms = p.cpu_ms.min(10);
+            }
+            R::TryLock(p) => p.attempts = p.attempts.min(200),
+            R::Reentry(p) => p.timeout_ms = p.timeout_ms.min(20),
+            R::Semaphore(p) => p.hold_ms = p.hold_ms.min(1),
+            R::ThreadLocal(p) => p.iterations = p.iterations.min(2_000),
+            R::RwLock(p) => {
+                p.duration_ms = p.duration_ms.min(60);
+                p.writer_delay_ms = p.writer_delay_ms.min(10);
+            }
+            R::Deadlock(p) => {
+                p.timeout_ms = p.timeout_ms.min(20);
+                p.hold_ms = p.hold_ms.min(10);
+            }
+            R::Bank(p) => {
+                p.transfers = p.transfers.min(200);
+                p.work = p.work.min(10);
+                p.timeout_ms = p.timeout_ms.min(20);
+            }
+            R::Cache(p) => p.compute_ms = p.compute_ms.min(2),
+            R::ProducerConsumer(_) => {}
+            R::Singleton(p) => p.window_spins = p.window_spins.min(2_000),
+        }
+        req
+    }
+
+    /// Runs every lesson's real experiment natively (made small; each distinct request once) and
+    /// checks that its prediction's judge picks one of the choices — and that a judge says
+    /// nothing about another experiment's report. About 2–3 s in a debug build, most of it the
+    /// sleep-vs-cpu warm-up.
+    #[test]
+    fn every_prediction_is_judged_from_a_real_run() {
+        let (clock, cancel, runner) = (lab::StdClock::new(), lab::Cancel::new(), lab::StdThreads::new());
+        let env = lab::Env { clock: &clock, runner: &runner, cancel: &cancel };
+        let mut runs: Vec<(lab::LabRequest, lab::LabReport)> = Vec::new();
+        let mut predicts = Vec::new();
+        for l in all() {
+            for v in l.variants {
+                let (Some(r), Some(p)) = (v.real, v.real.and_then(|r| r.predict)) else { continue };
+                let req = shrunk(r.request().unwrap_or_else(|e| panic!("{} {}: {e}", l.id, v.slug)));
+                if !runs.iter().any(|(q, _)| *q == req) {
+                    let report = lab::run(&req, &env).unwrap_or_else(|e| panic!("{} {}: {e}", l.id, v.slug));
+                    runs.push((req.clone(), report));
+                }
+                let report = &runs.iter().find(|(q, _)| *q == req).expect("just run").1;
+                let choice = (p.judge)(report);
+                assert!(
+                    choice.is_some_and(|i| i < p.choices.len()),
+                    "{} {}: the judge of {:?} answered {choice:?} for {report:?}",
+                    l.id,
+                    v.slug,
+                    p.question
+                );
+                predicts.push((r.experiment, p));
+            }
+        }
+        for (experiment, p) in predicts {
+            for (_, report) in runs.iter().filter(|(_, r)| r.slug() != experiment) {
+                assert_eq!((p.judge)(report), None, "{:?} judged a {} report", p.question, report.slug());
+            }
+        }
+    }
+
+    /// Markdown that did not parse as meant shows up as its own syntax in the HTML: a fence
+    /// whose info string holds a backtick is not a fence (CommonMark), so the whole rest of the
+    /// body became one paragraph and one code block.
+    #[test]
+    fn no_markdown_syntax_leaks_into_the_rendered_text() {
+        for t in LESSON_TEXTS {
+            for (name, html) in t.fragments {
+                for leak in ["```", "[!CAUTION]", "[!NOTE]", "[!WARNING]", "<!--"] {
+                    assert!(!html.contains(leak), "{} `{name}`: `{leak}` left in the HTML", t.slug);
+                }
             }
         }
     }

@@ -12,7 +12,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// Tasks per producer, as in the tutorial.
 pub const TASKS: i64 = 5;
@@ -314,7 +314,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "producer-consumer", set: REAL_SEED }),
+            real: Some(Real {
+                experiment: "producer-consumer",
+                set: REAL_SEED,
+                predict: Some(predict::EVERY_TASK_ONCE),
+            }),
         },
         Variant {
             slug: "seed-join",
@@ -324,7 +328,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "producer-consumer", set: REAL_SEED }),
+            real: Some(Real {
+                experiment: "producer-consumer",
+                set: REAL_SEED,
+                predict: Some(predict::EVERY_TASK_ONCE),
+            }),
         },
         Variant {
             slug: "join-then-sentinels",
@@ -342,6 +350,7 @@ pub const LESSON: Lesson = Lesson {
                     ("consumers", P::Int(3)),
                     ("tasks", P::Int(5)),
                 ],
+                predict: Some(predict::EVERY_TASK_ONCE),
             }),
         },
     ],

@@ -8,7 +8,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The stepped code without the lock. Line numbers matter: ops point at them.
 const CODE_UNLOCKED: &str = "\
@@ -91,7 +91,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "counter", set: &[("mode", P::Choice("racy"))] }),
+            real: Some(Real {
+                experiment: "counter",
+                set: &[("mode", P::Choice("racy"))],
+                predict: Some(predict::LOST_UPDATES),
+            }),
         },
         Variant {
             slug: "lock",
@@ -101,7 +105,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Safe,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "counter", set: &[("mode", P::Choice("mutex"))] }),
+            real: Some(Real {
+                experiment: "counter",
+                set: &[("mode", P::Choice("mutex"))],
+                predict: Some(predict::LOST_UPDATES),
+            }),
         },
     ],
     picker: Picker::Switch("Lock"),

@@ -13,7 +13,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's `ReadWriteLock` and usage example (`notifyAll` spelled `notify_all`), with a
 /// reader that keeps coming and the lines that start two of them and a writer.
@@ -413,7 +413,11 @@ fn upgrade() -> Result<Scenario, ScenarioError> {
 
 /// The lab's rwlock experiment runs both designs; forced, the readers hand over so that their
 /// count never falls to 0 while one can enter.
-const REAL: Option<Real> = Some(Real { experiment: "rwlock", set: &[("force", P::Flag(true))] });
+const REAL: Option<Real> = Some(Real {
+    experiment: "rwlock",
+    set: &[("force", P::Flag(true))],
+    predict: Some(predict::WRITER_STARVED),
+});
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {

@@ -6,7 +6,7 @@
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 const CODE_LOCK: &str = "\
 import threading
@@ -141,7 +141,7 @@ fn ownership() -> Result<Scenario, ScenarioError> {
 }
 
 /// The lab's re-entry experiment runs both sides (Lock and RLock) in one run.
-const REAL: Option<Real> = Some(Real { experiment: "reentry", set: &[] });
+const REAL: Option<Real> = Some(Real { experiment: "reentry", set: &[], predict: Some(predict::BACK_IN) });
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {

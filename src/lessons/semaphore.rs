@@ -6,7 +6,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// Users, as in the tutorial.
 pub const USERS: usize = 10;
@@ -131,12 +131,27 @@ fn pool(bounded: bool, extra: bool) -> Result<Scenario, ScenarioError> {
     .build()
 }
 
+/// The lab's settings: 6 tasks share 3 permits; with one task releasing once too often.
+const POOL: &[(&str, P)] = &[("tasks", P::Int(6)), ("permits", P::Int(3))];
+const EXTRA: &[(&str, P)] = &[("tasks", P::Int(6)), ("permits", P::Int(3)), ("extra-release", P::Flag(true))];
+
 /// The lab's semaphore experiment: tasks sharing permits, plus the over-release demos.
-const REAL: Option<Real> = Some(Real { experiment: "semaphore", set: &[("tasks", P::Int(6)), ("permits", P::Int(3))] });
+const REAL: Option<Real> = Some(Real {
+    experiment: "semaphore",
+    set: POOL,
+    predict: Some(predict::MORE_THAN_THREE),
+});
 /// The same with one task releasing once too often (then again on a `BoundedSemaphore`).
 const REAL_EXTRA: Option<Real> = Some(Real {
     experiment: "semaphore",
-    set: &[("tasks", P::Int(6)), ("permits", P::Int(3)), ("extra-release", P::Flag(true))],
+    set: EXTRA,
+    predict: Some(predict::MORE_THAN_THREE),
+});
+/// The same run, asked about its `BoundedSemaphore` part.
+const REAL_BOUNDED: Option<Real> = Some(Real {
+    experiment: "semaphore",
+    set: EXTRA,
+    predict: Some(predict::BOUNDED_REFUSES),
 });
 
 /// The lesson.
@@ -174,7 +189,7 @@ pub const LESSON: Lesson = Lesson {
             // The ValueError is BoundedSemaphore catching the bug: not the bug itself.
             fine: &["exception"],
             exploration: Exploration::Exhaustive,
-            real: REAL_EXTRA,
+            real: REAL_BOUNDED,
         },
     ],
     picker: Picker::Choice("Pool"),

@@ -11,7 +11,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// Threads, as in the tutorial's test.
 pub const THREADS: usize = 5;
@@ -205,7 +205,11 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::Bad,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: Some(Real { experiment: "singleton", set: &[("design", P::Choice("naive")), ("threads", P::Int(5))] }),
+            real: Some(Real {
+                experiment: "singleton",
+                set: &[("design", P::Choice("naive")), ("threads", P::Int(5))],
+                predict: Some(predict::INSTANCES),
+            }),
         },
         Variant {
             slug: "double-checked",
@@ -218,6 +222,7 @@ pub const LESSON: Lesson = Lesson {
             real: Some(Real {
                 experiment: "singleton",
                 set: &[("design", P::Choice("double-checked")), ("threads", P::Int(5))],
+                predict: Some(predict::INSTANCES),
             }),
         },
         Variant {

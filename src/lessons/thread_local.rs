@@ -9,7 +9,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// Threads, as in the tutorial.
 pub const USERS: usize = 3;
@@ -113,9 +113,17 @@ fn sessions(local: bool) -> Result<Scenario, ScenarioError> {
 
 /// The lab's thread-local experiment: its own id through `threading.local()`, and through one
 /// shared slot.
-const REAL: Option<Real> = Some(Real { experiment: "thread-local", set: &[] });
+const REAL: Option<Real> = Some(Real {
+    experiment: "thread-local",
+    set: &[],
+    predict: Some(predict::WHOSE_ID),
+});
 /// The same with the first iteration forced: every thread writes before any reads back.
-const REAL_FORCED: Option<Real> = Some(Real { experiment: "thread-local", set: &[("force", P::Flag(true))] });
+const REAL_FORCED: Option<Real> = Some(Real {
+    experiment: "thread-local",
+    set: &[("force", P::Flag(true))],
+    predict: Some(predict::WHOSE_ID),
+});
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {

@@ -12,7 +12,7 @@ use lab::schema::Value as P;
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's class, lines 1–33 of every version.
 macro_rules! cache_class {
@@ -379,7 +379,11 @@ fn none_result() -> Result<Scenario, ScenarioError> {
 }
 
 /// The lab's cache experiment: many threads miss one key at once.
-const REAL_SEED: Real = Real { experiment: "cache", set: &[("design", P::Choice("seed")), ("threads", P::Int(3))] };
+const REAL_SEED: Real = Real {
+    experiment: "cache",
+    set: &[("design", P::Choice("seed")), ("threads", P::Int(3))],
+    predict: Some(predict::COMPUTATIONS),
+};
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -408,6 +412,7 @@ pub const LESSON: Lesson = Lesson {
             real: Some(Real {
                 experiment: "cache",
                 set: &[("design", P::Choice("per-key-once")), ("threads", P::Int(3))],
+                predict: Some(predict::COMPUTATIONS),
             }),
         },
         Variant {

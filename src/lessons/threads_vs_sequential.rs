@@ -9,7 +9,7 @@
 use sim::prelude::*;
 use sim::{Scenario, ScenarioError};
 
-use super::{Exploration, Expect, Lesson, Part, Picker, Real, Variant};
+use super::{predict, Exploration, Expect, Lesson, Part, Picker, Real, Variant};
 
 /// The tutorial's first program, verbatim.
 const CODE_SEQUENTIAL: &str = "\
@@ -128,8 +128,12 @@ fn two_threads(cpu: bool) -> Result<Scenario, ScenarioError> {
 }
 
 /// The lab's sleep-vs-cpu experiment: the same two kinds of work, on real threads and under an
-/// emulated GIL.
-const REAL: Option<Real> = Some(Real { experiment: "sleep-vs-cpu", set: &[] });
+/// emulated GIL. The sleeping versions ask about the waiting tasks first...
+const REAL: Option<Real> =
+    Some(Real { experiment: "sleep-vs-cpu", set: &[], predict: Some(predict::SLEEP_ON_THREADS) });
+/// ...the computing one about computing under the GIL.
+const REAL_CPU: Option<Real> =
+    Some(Real { experiment: "sleep-vs-cpu", set: &[], predict: Some(predict::CPU_UNDER_GIL) });
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -165,7 +169,7 @@ pub const LESSON: Lesson = Lesson {
             expect: Expect::None,
             fine: &[],
             exploration: Exploration::Exhaustive,
-            real: REAL,
+            real: REAL_CPU,
         },
     ],
     picker: Picker::Choice("Program"),

@@ -14,6 +14,9 @@ use yew::prelude::*;
 use yew::virtual_dom::{AttrValue, VNode, VTag};
 
 use super::pool::{use_cancel_on_unmount, use_lab_busy, use_pool, PoolNotice};
+use super::predict::Prediction;
+use super::progress::{use_progress, Change};
+use crate::progress::Ask;
 use super::widgets::{group, NumberField};
 use crate::web::pool::{repeat_on_pool, run_on_pool, MAX_EXPERIMENT_THREADS as MAX_THREADS};
 
@@ -116,6 +119,9 @@ pub struct ExperimentCardProps {
     /// "Show an interleaving that does this".
     #[prop_or_default]
     pub on_went_wrong: Option<(AttrValue, Callback<()>)>,
+    /// The lesson and variant whose real run this is, when it asks for a prediction first.
+    #[prop_or_default]
+    pub predict: Option<(&'static str, &'static str)>,
 }
 
 /// A real-threads experiment: parameters, Run, Repeat, Cancel, figures and histogram.
@@ -229,6 +235,28 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
         html! { <h3 id={title_id.clone()}>{title}</h3> }
     };
     let went_wrong = state.report.as_ref().is_some_and(LabReport::went_wrong) && !busy_here;
+    let progress = use_progress();
+    let prediction = props.predict.and_then(|(l, v)| {
+        let lesson = crate::lessons::by_slug(l)?;
+        let variant = lesson.variant(lesson.variant_index(v)?);
+        let p = variant.real?.predict?;
+        let measured = state.report.as_ref().filter(|_| !busy_here).and_then(|r| (p.judge)(r));
+        let progress = progress.clone();
+        Some(html! {
+            <Prediction ask="real" question={p.question} choices={p.choices}
+                chosen={progress.0.prediction(lesson, variant.slug, Ask::Real)} measured={measured} by="this run"
+                on_choose={Callback::from(move |c| progress.dispatch(Change::Predict(lesson, variant.slug, Ask::Real, c)))} />
+        })
+    });
+    // Said once per finished run, for screen readers: the figures in words.
+    let narration = match (&state.report, busy_here) {
+        (Some(r), false) if state.done > 0 => format!(
+            "Run {} finished. {}.",
+            state.done,
+            r.figures().iter().map(|f| format!("{}: {}", f.label, f.value)).collect::<Vec<_>>().join("; ")
+        ),
+        _ => String::new(),
+    };
     html! {
         <section id={format!("exp-{slug}")} class={classes!("card", "experiment", props.focus.then_some("focus"))}
             aria-labelledby={title_id} data-testid="experiment" data-experiment={slug}>
@@ -241,6 +269,7 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
             if props.level > 2 {
                 <PoolNotice />
             }
+            {prediction.unwrap_or_default()}
             <div class="row">
                 { for state.req.params(MAX_THREADS).into_iter().map(|p| param_field(&state, p, any_busy)) }
             </div>
@@ -255,6 +284,7 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
                 }
                 <span class="muted" role="status" aria-live="polite">{status}</span>
             </div>
+            <p class="sr-only" aria-live="polite" aria-atomic="true" data-testid="run-narration">{narration}</p>
             if let Some(err) = &state.error {
                 <p class="error-text" role="alert">{err.clone()}</p>
             }

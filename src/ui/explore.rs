@@ -6,11 +6,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo::timers::callback::Timeout;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use gloo::timers::callback::{Interval, Timeout};
 use sim::{ExploreLimits, ExploreReport, ExploreStatus, Explorer, Schedule};
 use yew::prelude::*;
 
-use crate::lessons::{self, Exploration, Lesson, Variant, Verdict};
+use super::pool::use_pool;
+use super::predict::Prediction;
+use super::progress::{use_progress, Change};
+use crate::lessons::{self, Expect, Exploration, Lesson, Variant, Verdict};
+use crate::progress::{Ask, EXPLORE_CHOICES, EXPLORE_QUESTION};
 use crate::web::dom;
 
 /// Milliseconds of exploring per slice before yielding to the browser.
@@ -32,8 +39,8 @@ pub struct ExplorePanelProps {
     pub variant: usize,
     /// Bumped by the page to start an exploration (e.g. "show an interleaving that does this").
     pub nonce: u32,
-    /// Replays a schedule in the lanes.
-    pub on_replay: Callback<Schedule>,
+    /// Replays a schedule in the lanes; `.1`: it ends in the variant's bug.
+    pub on_replay: Callback<(Schedule, bool)>,
     /// Reports `(variant, shortest bad schedule)` when an exploration finishes.
     pub on_explored: Callback<(usize, Option<Schedule>)>,
 }
@@ -48,6 +55,7 @@ fn lesson_variant(slug: &str, v: usize) -> Option<(&'static Lesson, &'static Var
 pub fn explore_panel(props: &ExplorePanelProps) -> Html {
     let status = use_state(|| Status::Idle);
     let generation = use_mut_ref(|| 0u32);
+    let pool_ready = use_pool().is_ready();
 
     let start = {
         let (status, generation) = (status.clone(), generation.clone());
@@ -67,6 +75,7 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
             let (st1, st2, on_explored) = (status.clone(), status.clone(), on_explored.clone());
             explore_sliced(
                 variant,
+                pool_ready,
                 alive,
                 Callback::from(move |states| st1.set(Status::Running { states })),
                 Callback::from(move |r: Result<Explored, String>| match r {
@@ -104,13 +113,27 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
         Callback::from(move |_| start())
     };
     let variant = lesson_variant(props.lesson, props.variant).map(|(_, v)| v);
+    let progress = use_progress();
+    // Predict first, for a variant that either goes wrong or cannot.
+    let prediction = lesson_variant(props.lesson, props.variant).filter(|(_, v)| v.expect != Expect::None).map(|(l, v)| {
+        let progress = progress.clone();
+        let measured = match &*status {
+            Status::Done(e) if !e.report.truncated || e.verdict.bad > 0 => Some(usize::from(e.verdict.bad > 0)),
+            _ => None,
+        };
+        html! {
+            <Prediction ask="explore" question={EXPLORE_QUESTION} choices={EXPLORE_CHOICES}
+                chosen={progress.0.prediction(l, v.slug, Ask::Explore)} measured={measured} by="the explorer"
+                on_choose={Callback::from(move |c| progress.dispatch(Change::Predict(l, v.slug, Ask::Explore, c)))} />
+        }
+    });
     let sampled = variant.is_some_and(|v| matches!(v.exploration, Exploration::Sampled(_)));
     let body = match &*status {
         Status::Idle => html! {
             <p class="muted">{"How many orders of steps are there, and how many of them end in this version's bug? The explorer checks every one."}</p>
         },
         Status::Running { states } => html! {
-            <p role="status">{format!("Exploring… {states} states so far")}</p>
+            <p role="status">{format!("Exploring… {} states so far", super::widgets::group(*states as u64))}</p>
         },
         Status::Failed(e) => html! { <p class="error-text" role="alert">{format!("The explorer could not start: {e}")}</p> },
         Status::Done(e) => {
@@ -125,10 +148,20 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
             if sampled {
                 <p class="muted">{"This version has too many states to explore them all in the page; the counts are a lower bound."}</p>
             }
+            {prediction.unwrap_or_default()}
             <div class="row">
                 <button type="button" class="primary" onclick={on_explore} disabled={running}>
                     { if matches!(*status, Status::Done(_)) { "Explore again" } else { "Explore every interleaving" } }
                 </button>
+                if running {
+                    <button type="button" onclick={{
+                        let (status, generation) = (status.clone(), generation.clone());
+                        Callback::from(move |_| {
+                            *generation.borrow_mut() += 1;
+                            status.set(Status::Idle);
+                        })
+                    }}>{"Cancel"}</button>
+                }
             </div>
             <div aria-live="polite">{body}</div>
         </section>
@@ -146,24 +179,72 @@ pub struct Explored {
     pub ms: f64,
     /// Each outcome class's kind (`report.outcomes` order), computed once when it finished.
     pub kinds: Rc<[String]>,
+    /// It ran on the worker pool (else in slices on the page).
+    pub on_pool: bool,
 }
 
-/// Explores `variant` in time-boxed slices (a zero-delay timeout between them, so the page
-/// stays responsive), reporting progress, then the result. Stops quietly as soon as `alive`
-/// says the caller no longer wants it.
+/// Explores `variant` on the worker pool's explorer thread when `pool` says the pool is ready
+/// (and no other exploration holds that thread), else on the page in time-boxed slices (a
+/// zero-delay timeout between them, so the page stays responsive). Reports progress, then the
+/// result. Stops as soon as `alive` says the caller no longer wants it (a pool exploration is
+/// told to stop within a tenth of a second).
 pub fn explore_sliced(
     variant: &'static Variant,
+    pool: bool,
     alive: Rc<dyn Fn() -> bool>,
     on_progress: Callback<usize>,
     on_done: Callback<Result<Explored, String>>,
 ) {
-    let made = variant.build().map_err(|e| e.to_string()).and_then(|scn| {
-        Explorer::new(scn.clone(), ExploreLimits::default()).map(|ex| (scn, ex)).map_err(|e| e.to_string())
-    });
-    match made {
-        Err(e) => on_done.emit(Err(e)),
-        Ok((scn, ex)) => slice(Job { explorer: Rc::new(RefCell::new(ex)), alive, started: dom::now_ms(), variant, scn, on_progress, on_done }),
+    let scn = match variant.build() {
+        Ok(scn) => scn,
+        Err(e) => return on_done.emit(Err(e.to_string())),
+    };
+    let started = dom::now_ms();
+    if pool {
+        let cancel = Arc::new(AtomicBool::new(false));
+        let progress = {
+            let (alive, on_progress) = (alive.clone(), on_progress.clone());
+            move |k| {
+                if alive() {
+                    on_progress.emit(k);
+                }
+            }
+        };
+        if let Ok(fut) = crate::web::pool::explore_on_pool(scn.clone(), cancel.clone(), progress) {
+            let watch = {
+                let alive = alive.clone();
+                Interval::new(100, move || {
+                    if !alive() {
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                })
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                let r = fut.await;
+                drop(watch);
+                if !alive() {
+                    return;
+                }
+                match r {
+                    Some(Ok(report)) => on_done.emit(Ok(finish(variant, &scn, report, started, true))),
+                    Some(Err(e)) => on_done.emit(Err(e)),
+                    None => on_done.emit(Err("the exploration stopped before it finished".to_string())),
+                }
+            });
+            return;
+        }
     }
+    match Explorer::new(scn.clone(), ExploreLimits::default()) {
+        Err(e) => on_done.emit(Err(e.to_string())),
+        Ok(ex) => slice(Job { explorer: Rc::new(RefCell::new(ex)), alive, started, variant, scn, on_progress, on_done }),
+    }
+}
+
+/// A finished report, judged and timed.
+fn finish(variant: &'static Variant, scn: &sim::Scenario, report: ExploreReport, started: f64, on_pool: bool) -> Explored {
+    let verdict = lessons::verdict(variant, scn, &report);
+    let kinds = report.outcomes.iter().map(|o| sim::class_kind(scn, &o.class)).collect();
+    Explored { report: Rc::new(report), verdict, ms: dom::now_ms() - started, kinds, on_pool }
 }
 
 struct Job {
@@ -192,9 +273,7 @@ fn slice(job: Job) {
                 slice(job);
             }
             ExploreStatus::Done(report) => {
-                let verdict = lessons::verdict(job.variant, &job.scn, &report);
-                let kinds = report.outcomes.iter().map(|o| sim::class_kind(&job.scn, &o.class)).collect();
-                job.on_done.emit(Ok(Explored { report: Rc::new(report), verdict, ms: dom::now_ms() - job.started, kinds }));
+                job.on_done.emit(Ok(finish(job.variant, &job.scn, report, job.started, false)));
             }
         }
     })
@@ -218,7 +297,7 @@ pub fn count(n: u128) -> String {
     format!("{:.1} × 10{sup}", f / 10f64.powi(e))
 }
 
-fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_replay: Callback<Schedule>) -> Html {
+fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_replay: Callback<(Schedule, bool)>) -> Html {
     let (r, v, ms) = (&*e.report, &e.verdict, e.ms);
     let headline = if v.bad == 0 {
         format!("0 of {} interleavings end in the bug.", count(v.total))
@@ -231,10 +310,11 @@ fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_re
             data-states={r.states.to_string()} data-truncated={r.truncated.to_string()}>
             <div class={classes!("outcome", if v.bad == 0 { "good" } else { "bad" })}>
                 <p class="outcome-title">{headline}</p>
-                <p>{format!("{} distinct states, explored in {ms:.0} ms{}.", super::widgets::group(r.states as u64), if r.truncated { " (stopped at the explorer's limits: the counts are a lower bound)" } else { "" })}</p>
+                <p>{format!("{} distinct states, explored in {ms:.0} ms {}{}.", super::widgets::group(r.states as u64),
+                    if e.on_pool { "on a worker thread" } else { "in slices on the page" }, if r.truncated { " (stopped at the explorer's limits: the counts are a lower bound)" } else { "" })}</p>
             </div>
             if let Some(s) = v.shortest_bad.clone() {
-                <button type="button" class="primary" onclick={{ let on_replay = on_replay.clone(); let s = s.clone(); Callback::from(move |_| on_replay.emit(s.clone())) }}>
+                <button type="button" class="primary" onclick={{ let on_replay = on_replay.clone(); let s = s.clone(); Callback::from(move |_| on_replay.emit((s.clone(), true))) }}>
                     {format!("Show me the shortest ({} steps)", s.len())}
                 </button>
             }
@@ -262,7 +342,7 @@ fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_re
                             </td>
                             <td>{count(o.schedules)}</td>
                             <td>{format!("{} steps", o.shortest.len())}</td>
-                            <td><button type="button" onclick={Callback::from(move |_| on_replay.emit(s.clone()))}
+                            <td><button type="button" onclick={Callback::from(move |_| on_replay.emit((s.clone(), bug)))}
                                 aria-label={format!("Replay a shortest schedule ending: {label}")}>{"Replay"}</button></td>
                         </tr>
                     }

@@ -3,10 +3,13 @@
 
 use yew::prelude::*;
 
+use super::progress::{use_progress, Change};
 use crate::lessons::{self, Lesson, Part};
 
 #[function_component(Home)]
 pub fn home() -> Html {
+    let progress = use_progress();
+    let confirming = use_state(|| false);
     let mut parts: Vec<(Part, Vec<&'static Lesson>)> = Vec::new();
     for l in lessons::all() {
         match parts.last_mut() {
@@ -23,21 +26,50 @@ pub fn home() -> Html {
                     {"Each lesson runs the Python from the tutorial two ways: stepped, one CPython bytecode at a time, where you decide which thread moves next and can search every interleaving; and for real, on Web Worker threads sharing memory, where the numbers are measured on your machine the moment you press Run."}
                 </p>
             </section>
+            <section class="progress-bar-row" aria-label="Your progress" data-testid="course-progress"
+                data-complete={progress.0.lessons_complete().to_string()}>
+                <p>{ if progress.0.is_empty() {
+                    "Your progress is kept in this browser only: each goal you meet is ticked off here.".to_string()
+                } else {
+                    format!("{} of {} lessons complete. Progress is kept in this browser only.", progress.0.lessons_complete(), lessons::all().len())
+                } }</p>
+                if !progress.0.is_empty() {
+                    if *confirming {
+                        <span class="row" role="group" aria-label="Reset progress?">
+                            <span>{"Forget every goal and prediction?"}</span>
+                            <button type="button" class="danger" data-testid="reset-confirm" onclick={{
+                                let (progress, confirming) = (progress.clone(), confirming.clone());
+                                Callback::from(move |_| { progress.dispatch(Change::Reset); confirming.set(false); })
+                            }}>{"Yes, reset"}</button>
+                            <button type="button" onclick={{ let c = confirming.clone(); Callback::from(move |_| c.set(false)) }}>{"Cancel"}</button>
+                        </span>
+                    } else {
+                        <button type="button" data-testid="reset-progress" onclick={{ let c = confirming.clone(); Callback::from(move |_| c.set(true)) }}>{"Reset progress"}</button>
+                    }
+                }
+            </section>
             { for parts.iter().map(|(part, ls)| {
                 let id = format!("part-{}", part.title().to_lowercase().replace(' ', "-"));
                 html! {
                     <section class="part" aria-labelledby={id.clone()}>
                         <h2 id={id.clone()}>{part.title()}</h2>
                         <ol class="lesson-list" aria-labelledby={id}>
-                            { for ls.iter().map(|l| html! {
+                            { for ls.iter().map(|l| {
+                                let (met, goals) = progress.0.score(l);
+                                html! {
                                 <li>
-                                    <a class="card" href={format!("#/lesson/{}", l.slug)} data-testid="lesson-link" data-lesson={l.slug}>
-                                        <span class="num">{format!("lesson {}", l.number())}</span>
+                                    <a class={classes!("card", (met == goals).then_some("complete"))} href={format!("#/lesson/{}", l.slug)} data-testid="lesson-link" data-lesson={l.slug}
+                                        data-progress={format!("{met}/{goals}")}>
+                                        <span class="num">{format!("lesson {}", l.number())}
+                                            <span class={classes!("progress-chip", (met == goals).then_some("done"))}>
+                                                { if met == goals { format!("✓ {goals} of {goals} goals") } else { format!("{met} of {goals} goals") } }
+                                            </span>
+                                        </span>
                                         <h3>{l.title()}</h3>
                                         <p>{super::markup::raw(l.text().summary)}</p>
                                     </a>
                                 </li>
-                            }) }
+                            }}) }
                         </ol>
                     </section>
                 }

@@ -5,6 +5,7 @@
 //! One reducer wraps [`crate::stepper::Stepper`]; effects here drive Play (a timer), keep the
 //! URL in step with variant and schedule, and listen to the keyboard.
 
+use std::cell::{Ref, RefCell};
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
@@ -15,7 +16,9 @@ use yew::prelude::*;
 
 use super::experiment::ExperimentCard;
 use super::explore::ExplorePanel;
+use super::keys::typing_in_field;
 use super::markup;
+use super::progress::{use_progress, Change};
 use super::quiz::Quiz;
 use super::{graph, outcome, stage, state_panel, timeline};
 use super::widgets::{NumberField, Switch};
@@ -32,9 +35,22 @@ const MAX_TURN: u64 = 20;
 /// Play speeds: (label, ms per step).
 const SPEEDS: [(&str, u32); 4] = [("Slow", 1200), ("Normal", 600), ("Fast", 250), ("Very fast", 80)];
 
+/// The stepper, shared between successive page states: a step mutates it in place, so a
+/// reducer step costs O(1) however long the run is (cloning it would copy every state of the
+/// run). Only the newest page state is ever drawn, so the older ones seeing the change is fine.
+#[derive(Clone)]
+pub(super) struct Shared(Rc<RefCell<Stepper>>);
+
+impl Shared {
+    /// The stepper, to read. Never held across a dispatch (the reducer borrows it mutably).
+    pub(super) fn get(&self) -> Ref<'_, Stepper> {
+        self.0.borrow()
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct PageState {
-    pub(super) stepper: Stepper,
+    pub(super) stepper: Shared,
     speed_ms: u32,
     /// Bumped on every step, so the shared value can flash.
     pub(super) tick: u64,
@@ -44,6 +60,8 @@ pub(super) struct PageState {
     want_bad: bool,
     /// Bumped to ask the explorer panel to run.
     explore_nonce: u32,
+    /// Hints shown for the current variant: 0 none, 1 the nudge, 2 the stronger hint too.
+    hints: u8,
 }
 
 /// What the learner (or a timer) does on the lesson page.
@@ -59,7 +77,13 @@ pub enum Action {
     Pause,
     Tick,
     SetSpeed(u32),
-    Replay(Schedule),
+    /// Replay a schedule; `.1`: it ends in the variant's bug.
+    Replay(Schedule, bool),
+    /// Show the next hint for the current variant.
+    MoreHint,
+    /// "Show me": replay the bug (exploring first if needed), or a whole run if the variant
+    /// has no bug to find.
+    ShowMe,
     Load(LessonQuery),
     /// The explorer finished for variant `.0`; `.1` is its shortest bad schedule.
     Explored(usize, Option<Schedule>),
@@ -70,8 +94,13 @@ pub enum Action {
 impl Reducible for PageState {
     type Action = Action;
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        if matches!(action, Action::ShowMe) && self.stepper.get().variant().expect == lessons::Expect::Bad {
+            return self.reduce(Action::ShowBad);
+        }
         let mut s = (*self).clone();
-        let st = &mut s.stepper;
+        let stepper = s.stepper.clone();
+        let mut guard = stepper.0.borrow_mut();
+        let st = &mut *guard;
         match action {
             Action::Step(t) => {
                 if st.step(t).is_ok() {
@@ -87,6 +116,9 @@ impl Reducible for PageState {
             Action::Reset => st.reset(),
             Action::SetVariant(i) => {
                 // The lesson's scenarios are linted by tests; an error here would be a bug.
+                if i != st.variant_index() {
+                    s.hints = 0;
+                }
                 let _ = st.set_variant(i);
                 s.want_bad = false;
             }
@@ -94,6 +126,14 @@ impl Reducible for PageState {
                 if matches!(st.lesson().picker, Picker::Switch(_)) {
                     let i = 1 - st.variant_index().min(1);
                     let _ = st.set_variant(i);
+                    s.hints = 0;
+                    s.want_bad = false;
+                }
+            }
+            Action::MoreHint => s.hints = (s.hints + 1).min(2),
+            Action::ShowMe => {
+                if let Some(sched) = st.demo_schedule() {
+                    st.start_replay(sched, false);
                 }
             }
             Action::SetMode(m) => st.set_mode(m),
@@ -105,7 +145,7 @@ impl Reducible for PageState {
                 }
             }
             Action::SetSpeed(ms) => s.speed_ms = ms,
-            Action::Replay(schedule) => st.start_replay(schedule),
+            Action::Replay(schedule, bug) => st.start_replay(schedule, bug),
             Action::Load(q) => {
                 if let Ok(fresh) = Stepper::from_query(st.lesson(), &q) {
                     *st = fresh;
@@ -115,17 +155,17 @@ impl Reducible for PageState {
                 if let Some(slot) = s.shortest_bad.get_mut(v) {
                     *slot = Some(shortest.clone());
                 }
-                if s.want_bad && v == s.stepper.variant_index() {
+                if s.want_bad && v == st.variant_index() {
                     s.want_bad = false;
                     if let Some(sched) = shortest {
-                        s.stepper.start_replay(sched);
+                        st.start_replay(sched, true);
                     }
                 }
             }
             Action::ShowBad => {
                 let v = st.variant_index();
                 match s.shortest_bad.get(v).cloned().flatten() {
-                    Some(Some(sched)) => st.start_replay(sched),
+                    Some(Some(sched)) => st.start_replay(sched, true),
                     Some(None) => {}
                     None => {
                         s.want_bad = true;
@@ -181,13 +221,15 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     let initial = props.initial.0.clone();
     let lesson: &'static Lesson = initial.lesson();
     let state = use_reducer(move || PageState {
-        stepper: (*initial).clone(),
+        stepper: Shared(Rc::new(RefCell::new((*initial).clone()))),
         speed_ms: SPEEDS[1].1,
         tick: 0,
         shortest_bad: vec![None; lesson.variants.len()],
         want_bad: false,
         explore_nonce: 0,
+        hints: 0,
     });
+    let progress = use_progress();
 
     // A link edited by hand (hashchange with new query) reloads the state.
     {
@@ -201,7 +243,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     }
     // Keep the URL in step with variant + schedule (replaceState: no history spam, no hashchange).
     {
-        let q = state.stepper.query();
+        let q = state.stepper.get().query();
         let slug = lesson.slug;
         use_effect_with(q, move |q| {
             dom::replace_hash(&Route::Lesson { slug: slug.to_string(), query: q.clone() }.to_hash());
@@ -210,7 +252,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     // Play: a timer while playing.
     {
         let state2 = state.clone();
-        use_effect_with((state.stepper.playing(), state.speed_ms), move |(playing, ms)| {
+        use_effect_with((state.stepper.get().playing(), state.speed_ms), move |(playing, ms)| {
             let timer = playing.then(|| {
                 let s = state2.clone();
                 Interval::new(*ms, move || s.dispatch(Action::Tick))
@@ -221,8 +263,8 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     // Keyboard: 1–9 and 0 step T1–T10, U undo, R reset, P play/pause, L the lesson's switch.
     {
         let state = state.clone();
-        let threads = state.stepper.machine().thread_count();
-        let playing = state.stepper.playing();
+        let threads = state.stepper.get().machine().thread_count();
+        let playing = state.stepper.get().playing();
         use_effect_with((threads, playing), move |&(threads, playing)| {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
@@ -253,19 +295,34 @@ fn lesson_view(props: &LessonViewProps) -> Html {
         });
     }
 
-    let st = &state.stepper;
+    // A goal reached (by stepping or replaying) is remembered.
+    {
+        let progress = progress.clone();
+        let met = state.stepper.get().goal_met();
+        let slug = state.stepper.get().variant().slug;
+        use_effect_with((slug, met), move |&(slug, met)| {
+            if met {
+                progress.dispatch(Change::Meet(lesson, slug));
+            }
+        });
+    }
+
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
     let variant = st.variant();
     let vi = st.variant_index();
     let m = st.machine();
+    let goal_met = progress.0.is_met(lesson, variant.slug);
+    let (met, goals) = progress.0.score(lesson);
     let dispatch = |a: fn() -> Action| {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(a()))
     };
     let on_replay = {
         let state = state.clone();
-        Callback::from(move |s: Schedule| {
+        Callback::from(move |(s, bug): (Schedule, bool)| {
             scroll_to("stage");
-            state.dispatch(Action::Replay(s))
+            state.dispatch(Action::Replay(s, bug))
         })
     };
     let on_explored = {
@@ -307,15 +364,19 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                         scroll_to("stepper");
                         state.dispatch(Action::SetVariant(i));
                         if let Some(s) = s {
-                            state.dispatch(Action::Replay(s));
+                            state.dispatch(Action::Replay(s, true));
                         }
                     })
                 }} />
                 <h2 id="stepper">{"Step through a snippet"}</h2>
             }
-            {variant_picker(&state)}
-            <div class="callout goal" data-testid="goal">
+            {variant_picker(&state, &progress.0)}
+            <div class={classes!("callout", "goal", goal_met.then_some("met"))} data-testid="goal" data-met={goal_met.to_string()}>
+                if goal_met {
+                    <p class="goal-met" data-testid="goal-met"><span aria-hidden="true">{"✓ "}</span>{"Goal met — remembered on this device."}</p>
+                }
                 {lesson.goal(variant).map(markup::raw).unwrap_or_default()}
+                {hints(&state)}
             </div>
             if let Some(n) = st.notice() {
                 <div class="callout warn" role="status" data-testid="notice"><p>{n.to_string()}</p></div>
@@ -338,12 +399,19 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                 <ExplorePanel lesson={lesson.slug} variant={vi} nonce={state.explore_nonce}
                     on_replay={on_replay} on_explored={on_explored} />
                 if let Some(req) = real_req {
-                    <ExperimentCard req={req} level={3} on_went_wrong={show_bad}
+                    <ExperimentCard req={req} level={3} on_went_wrong={show_bad} predict={Some((lesson.slug, variant.slug))}
                         intro={html! { <p class="muted">{"The same program's experiment on real threads of this machine: Web Workers sharing memory. Every figure is measured when you press Run."}</p> }} />
                 }
             </div>
             <div class="prose">{lesson.fragment("body").map(markup::raw).unwrap_or_default()}</div>
-            <nav class="lesson-nav" aria-label="Lessons">
+            <p class={classes!("lesson-progress", (met == goals).then_some("done"))} data-testid="lesson-progress" data-progress={format!("{met}/{goals}")}>
+                { if met == goals {
+                    format!("All {goals} goals of this lesson met.{}", if neighbours.1.is_some() { " On to the next one." } else { "" })
+                } else {
+                    format!("{met} of {goals} goals met: {}.", lesson.variants.iter().filter(|v| !progress.0.is_met(lesson, v.slug)).map(|v| format!("“{}”", v.label)).collect::<Vec<_>>().join(", ") + " to go")
+                } }
+            </p>
+            <nav class="lesson-nav" aria-label="Previous and next lesson">
                 if let Some(p) = neighbours.0 {
                     <a href={format!("#/lesson/{}", p.slug)} rel="prev">{format!("← Lesson {}: {}", p.number(), p.title())}</a>
                 }
@@ -378,16 +446,43 @@ fn scroll_to(id: &str) {
     }
 }
 
-fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
-    e.target()
-        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        .map(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"))
-        .unwrap_or(false)
+
+/// The current variant's graded hints: a nudge, then a stronger hint, then "show me".
+fn hints(state: &UseReducerHandle<PageState>) -> Html {
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
+    let (lesson, variant) = (st.lesson(), st.variant());
+    let shown = state.hints;
+    let next = match shown {
+        0 if lesson.hint(variant, 1).is_some() => Some("Hint"),
+        1 if lesson.hint(variant, 2).is_some() => Some("A stronger hint"),
+        _ => None,
+    };
+    let show_me = if variant.expect == lessons::Expect::Bad { "Show me an interleaving that does it" } else { "Show me a whole run" };
+    html! {
+        <div class="hints" data-testid="hints" data-shown={shown.to_string()}>
+            { for (1..=shown).filter_map(|k| lesson.hint(variant, k).map(|h| html! {
+                <div class="hint" data-testid="hint" data-level={k.to_string()}>
+                    <p class="hint-label">{if k == 1 { "Hint" } else { "Stronger hint" }}</p>
+                    {markup::raw(h)}
+                </div>
+            })) }
+            <div class="row">
+                if let Some(label) = next {
+                    <button type="button" data-testid="hint-more" onclick={{ let state = state.clone(); Callback::from(move |_| state.dispatch(Action::MoreHint)) }}>{label}</button>
+                }
+                if next.is_none() {
+                    <button type="button" data-testid="show-me" onclick={{ let state = state.clone(); Callback::from(move |_| { scroll_to("stage"); state.dispatch(Action::ShowMe) }) }}>{show_me}</button>
+                }
+            </div>
+        </div>
+    }
 }
 
 /// A switch for a two-variant lesson whose second variant adds something, else a radio group.
-fn variant_picker(state: &UseReducerHandle<PageState>) -> Html {
-    let st = &state.stepper;
+fn variant_picker(state: &UseReducerHandle<PageState>, progress: &crate::progress::Progress) -> Html {
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
     let lesson = st.lesson();
     let vi = st.variant_index();
     match lesson.picker {
@@ -411,6 +506,9 @@ fn variant_picker(state: &UseReducerHandle<PageState>) -> Html {
                                 <input type="radio" name="variant" value={v.slug} checked={checked}
                                     onchange={Callback::from(move |_: Event| state.dispatch(Action::SetVariant(i)))} />
                                 {v.label}
+                                if progress.is_met(lesson, v.slug) {
+                                    <span class="met-mark" title="Goal met"><span aria-hidden="true">{" ✓"}</span><span class="sr-only">{" (goal met)"}</span></span>
+                                }
                             </label>
                         }
                     }) }
@@ -421,7 +519,8 @@ fn variant_picker(state: &UseReducerHandle<PageState>) -> Html {
 }
 
 fn toolbar(state: &UseReducerHandle<PageState>, dispatch: impl Fn(fn() -> Action) -> Callback<MouseEvent>) -> Html {
-    let st = &state.stepper;
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
     let on_mode = {
         let state = state.clone();
         let seed = match st.mode() { Mode::Random { seed } => seed, _ => 42 };

@@ -9,11 +9,14 @@ mod experiment;
 mod explore;
 mod graph;
 mod home;
+mod keys;
 mod lab_page;
 mod lesson;
 mod markup;
 mod outcome;
 mod pool;
+mod predict;
+mod progress;
 mod quiz;
 mod stage;
 mod state_panel;
@@ -72,6 +75,7 @@ pub fn app() -> Html {
 
     html! {
         <pool::PoolProvider>
+        <progress::ProgressProvider>
             <a class="skip-link" href="#main" onclick={Callback::from(|e: MouseEvent| {
                 e.prevent_default();
                 if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("main")) {
@@ -92,7 +96,10 @@ pub fn app() -> Html {
             <main id="main" tabindex="-1">{page}</main>
             <footer>
                 {"Lockstep models CPython 3.11 bytecode in the stepper and measures real threads (Web Workers over shared memory) in the lab. Lesson code comes from “Thread Safety in Python: From First Principles”."}
+                {" Press "}<kbd>{"?"}</kbd>{" for keyboard shortcuts."}
             </footer>
+            <keys::KeysOverlay />
+        </progress::ProgressProvider>
         </pool::PoolProvider>
     }
 }
@@ -116,5 +123,9 @@ use wasm_bindgen::JsCast;
 
 /// Mounts the app on `<body>`.
 pub fn start() {
+    // The workers load while the first page renders.
+    if dom::threads_unavailable_reason().is_none() {
+        crate::web::pool::start_pool();
+    }
     yew::Renderer::<App>::new().render();
 }

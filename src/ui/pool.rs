@@ -98,7 +98,7 @@ pub fn pool_provider(props: &PoolProviderProps) -> Html {
         use_effect_with((), move |_| {
             if *status == PoolStatus::Starting {
                 wasm_bindgen_futures::spawn_local(async move {
-                    match web_pool::start_pool().await {
+                    match web_pool::pool_started().await {
                         Ok(()) => status.set(PoolStatus::Ready {
                             workers: web_pool::POOL_THREADS,
                             ready_ms: dom::now_ms(),

@@ -9,6 +9,8 @@ use yew::prelude::*;
 
 use super::explore::{count, explore_sliced, Explored};
 use super::markup;
+use super::pool::use_pool;
+use super::progress::{use_progress, Change};
 use crate::lessons::{self, Expect};
 
 #[derive(Clone, PartialEq)]
@@ -58,23 +60,32 @@ fn quiz_item(props: &QuizItemProps) -> Html {
         let alive = alive.clone();
         use_effect_with((), move |_| move || *alive.borrow_mut() = false);
     }
+    let progress = use_progress();
+    let pool_ready = use_pool().is_ready();
     let Some(lesson) = lessons::by_slug(props.lesson) else { return html! {} };
     let Some(variant) = lesson.variants.get(props.index) else { return html! {} };
     let i = props.index;
     let answer = |says_safe: bool| {
-        let (check, alive) = (check.clone(), alive.clone());
+        let (check, alive, progress) = (check.clone(), alive.clone(), progress.clone());
         Callback::from(move |_| {
             if matches!(*check, Check::Exploring { .. }) {
                 return;
             }
             check.set(Check::Exploring { answer: says_safe });
-            let (c1, alive) = (check.clone(), alive.clone());
+            let (c1, alive, progress) = (check.clone(), alive.clone(), progress.clone());
             explore_sliced(
                 variant,
+                pool_ready,
                 Rc::new(move || *alive.borrow()),
                 Callback::noop(),
                 Callback::from(move |r: Result<Explored, String>| match r {
-                    Ok(result) => c1.set(Check::Done { answer: says_safe, result }),
+                    Ok(result) => {
+                        // A right answer meets the snippet's goal.
+                        if says_safe == (result.verdict.bad == 0) {
+                            progress.dispatch(Change::Meet(lesson, variant.slug));
+                        }
+                        c1.set(Check::Done { answer: says_safe, result })
+                    }
                     Err(e) => c1.set(Check::Failed(e)),
                 }),
             );

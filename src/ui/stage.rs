@@ -20,7 +20,7 @@ pub fn code_card(code: &'static str, m: &Machine) -> Html {
     html! {
         <section class="card code-card" aria-labelledby="code-heading">
             <h2 id="code-heading" class="card-title">{"Python"}</h2>
-            <div class="code" role="list">
+            <div class="code" role="list" tabindex="0" aria-label="The Python code, line by line">
                 { for code.lines().enumerate().map(|(i, src)| {
                     let n = i + 1;
                     let here: Vec<ThreadId> = hot.iter().filter(|(l, _)| *l == n).map(|(_, t)| *t).collect();
@@ -51,7 +51,8 @@ pub fn code_card(code: &'static str, m: &Machine) -> Html {
 
 /// One thread's lane.
 pub fn lane(state: &UseReducerHandle<PageState>, t: ThreadId) -> Html {
-    let st = &state.stepper;
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
     let m = st.machine();
     let Some(decl) = m.scenario().thread(t) else { return html! {} };
     let compact = m.thread_count() > FULL_LANES;
@@ -106,7 +107,7 @@ pub fn lane(state: &UseReducerHandle<PageState>, t: ThreadId) -> Html {
                         }
                     }) }
                 </ol>
-                <div class="regs" aria-label={format!("{t}'s private values")}>
+                <div class="regs" role="group" aria-label={format!("{t}'s private values")}>
                     { for decl.regs.iter().zip(regs.iter()).map(|(name, v)| html! {
                         <span class="reg" data-testid={format!("reg-{}-{}", t.0 + 1, name)}>{format!("{name} = ")}<b>{reg_text(v)}</b></span>
                     }) }

@@ -43,7 +43,8 @@ fn expectations(m: &Machine) -> Vec<String> {
 
 /// The panel.
 pub fn state_panel(lesson: &Lesson, state: &UseReducerHandle<PageState>) -> Html {
-    let st = &state.stepper;
+    let st_ref = state.stepper.get();
+    let st = &*st_ref;
     let tick = state.tick;
     let m = st.machine();
     let scn = m.scenario();

@@ -7,26 +7,79 @@
 //! `Atomics.wait`, which the main thread may not); the pool thread runs it (blocking freely
 //! there) and sends the report back on a oneshot channel that the UI awaits in `spawn_local`.
 
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use futures_channel::oneshot;
+use sim::{ExploreLimits, ExploreReport, ExploreStatus, Explorer, Scenario};
 use lab::{Cancel, Env, LabError, LabReport, LabRequest, RayonScope, RepeatReport};
 use wasm_bindgen_futures::JsFuture;
 
 use super::clock::PerfClock;
 
-/// Web Workers in the pool. One runs the experiment's driver (it waits in `rayon::scope`); the
-/// others run its threads, so experiments may use up to `POOL_THREADS - 1` threads at once.
-/// Waiting threads watch for deadlocks themselves (see `lab::primitives::WaitGraph`).
-pub const POOL_THREADS: usize = 8;
+/// The most threads one experiment may use. Waiting threads watch for deadlocks themselves
+/// (see `lab::primitives::WaitGraph`).
+pub const MAX_EXPERIMENT_THREADS: u64 = 7;
 
-/// The most threads one experiment may use: every pool thread but the driver's.
-pub const MAX_EXPERIMENT_THREADS: u64 = (POOL_THREADS - 1) as u64;
+/// Web Workers in the pool: an experiment's threads, its driver (it waits in `rayon::scope`),
+/// and one for the interleaving explorer, so an exploration never delays an experiment's
+/// threads (one exploration at a time runs here: [`explore_on_pool`]).
+pub const POOL_THREADS: usize = MAX_EXPERIMENT_THREADS as usize + 2;
 
-/// Starts the pool; resolves when every worker is up. Call once.
-pub async fn start_pool() -> Result<(), String> {
-    JsFuture::from(wasm_bindgen_rayon::init_thread_pool(POOL_THREADS))
-        .await
-        .map(|_| ())
-        .map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")))
+/// Where the pool's start is.
+enum Start {
+    NotStarted,
+    /// Starting; these wait for the result.
+    Starting(Vec<oneshot::Sender<Result<(), String>>>),
+    Done(Result<(), String>),
+}
+
+thread_local! {
+    static START: RefCell<Start> = const { RefCell::new(Start::NotStarted) };
+}
+
+/// Starts the pool if nobody has yet (once per page). Called before the UI mounts, so the
+/// workers load while the first page renders.
+pub fn start_pool() {
+    let first = START.with(|s| {
+        let mut s = s.borrow_mut();
+        matches!(*s, Start::NotStarted).then(|| *s = Start::Starting(Vec::new())).is_some()
+    });
+    if !first {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        let r = JsFuture::from(wasm_bindgen_rayon::init_thread_pool(POOL_THREADS))
+            .await
+            .map(|_| ())
+            .map_err(|e| e.as_string().unwrap_or_else(|| format!("{e:?}")));
+        let waiters = START.with(|s| match std::mem::replace(&mut *s.borrow_mut(), Start::Done(r.clone())) {
+            Start::Starting(w) => w,
+            _ => Vec::new(),
+        });
+        for w in waiters {
+            let _ = w.send(r.clone());
+        }
+    });
+}
+
+/// Resolves when every worker is up (starting the pool if needed).
+pub async fn pool_started() -> Result<(), String> {
+    start_pool();
+    let rx = START.with(|s| match &mut *s.borrow_mut() {
+        Start::Done(r) => Err(r.clone()),
+        Start::Starting(w) => {
+            let (tx, rx) = oneshot::channel();
+            w.push(tx);
+            Ok(rx)
+        }
+        Start::NotStarted => Err(Err("the worker pool did not start".to_string())),
+    });
+    match rx {
+        Err(done) => done,
+        Ok(rx) => rx.await.unwrap_or_else(|_| Err("the worker pool did not start".to_string())),
+    }
 }
 
 /// Runs `req` on the pool and resolves with its report. Never blocks the caller's thread.
@@ -73,4 +126,73 @@ pub async fn repeat_on_pool(
         }
     }
     Err(LabError::Cancelled)
+}
+
+/// States the explorer expands between looks at the cancel flag on a pool thread.
+const EXPLORE_CHUNK: usize = 20_000;
+
+thread_local! {
+    /// An exploration is running on the pool (main thread only: that is where they start).
+    static EXPLORING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What an exploration on the pool sends back.
+enum ExploreMsg {
+    Progress(usize),
+    Done(Result<ExploreReport, String>),
+}
+
+/// Explores `scn` on a pool thread, calling `on_progress` with the states seen so far (a few
+/// times a second), and resolves with the report; `None` if `cancel` was set first. Returns
+/// `Err(())` at once, without starting, if another exploration holds the pool's explorer
+/// thread (the caller explores in slices instead).
+pub fn explore_on_pool(
+    scn: Arc<Scenario>,
+    cancel: Arc<AtomicBool>,
+    mut on_progress: impl FnMut(usize) + 'static,
+) -> Result<impl std::future::Future<Output = Option<Result<ExploreReport, String>>>, ()> {
+    use futures_util::StreamExt;
+    if EXPLORING.with(|e| e.replace(true)) {
+        return Err(());
+    }
+    let (tx, mut rx) = futures_channel::mpsc::unbounded();
+    rayon::spawn(move || {
+        let mut ex = match Explorer::new(scn, ExploreLimits::default()) {
+            Ok(ex) => ex,
+            Err(e) => {
+                let _ = tx.unbounded_send(ExploreMsg::Done(Err(e.to_string())));
+                return;
+            }
+        };
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
+            match ex.run(EXPLORE_CHUNK) {
+                ExploreStatus::Running { states, .. } => {
+                    if tx.unbounded_send(ExploreMsg::Progress(states)).is_err() {
+                        return;
+                    }
+                }
+                ExploreStatus::Done(r) => {
+                    let _ = tx.unbounded_send(ExploreMsg::Done(Ok(r)));
+                    return;
+                }
+            }
+        }
+    });
+    Ok(async move {
+        let mut out = None;
+        while let Some(msg) = rx.next().await {
+            match msg {
+                ExploreMsg::Progress(k) => on_progress(k),
+                ExploreMsg::Done(r) => {
+                    out = Some(r);
+                    break;
+                }
+            }
+        }
+        EXPLORING.with(|e| e.set(false));
+        out
+    })
 }

@@ -19,7 +19,7 @@ try {
   for (const mode of ['atomic', 'mutex']) {
     const rates = [];
     for (let i = 0; i < runs; i++) {
-      const r = await lesson.runReal(mode, { threads, increments });
+      const r = await lesson.runReal({ mode, threads, increments });
       if (r.actual !== r.expected) throw new Error(`${mode} was not exact: ${r.actual} of ${r.expected}`);
       rates.push(Number(r.expected) / Number(r.ms) * 1000);
     }
