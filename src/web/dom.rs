@@ -35,7 +35,9 @@ pub fn threads_unavailable_reason() -> Option<String> {
             "This page is not cross-origin isolated, so the browser withholds the shared memory \
              (SharedArrayBuffer) that real threads need. Serve it with the headers \
              Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: \
-             require-corp (./scripts/serve.sh does)."
+             require-corp (./scripts/serve.sh does). Where the host cannot, Lockstep's service \
+             worker adds them after one reload; it needs HTTPS (or localhost) and a browser \
+             that allows service workers."
                 .to_string(),
         )
     } else if !has_sab {

@@ -23,7 +23,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 Handler.extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                          ".wasm": "application/wasm", ".js": "text/javascript"}
+                          ".wasm": "application/wasm", ".js": "text/javascript",
+                          ".webmanifest": "application/manifest+json"}
 
 
 def main():

@@ -25,10 +25,10 @@ async function freePort() {
   });
 }
 
-/** Starts tests/e2e/serve.py on a free port; resolves to { origin, stop }. */
-export async function serve({ isolated = true } = {}) {
+/** Starts tests/e2e/serve.py on a free port, serving `dir`; resolves to { origin, stop }. */
+export async function serve({ isolated = true, dir = DIST } = {}) {
   const port = await freePort();
-  const args = [path.join(ROOT, 'tests/e2e/serve.py'), DIST, String(port)];
+  const args = [path.join(ROOT, 'tests/e2e/serve.py'), dir, String(port)];
   if (!isolated) args.push('--no-isolation');
   const proc = spawn('python3', args, { stdio: 'ignore' });
   const origin = `http://127.0.0.1:${port}`;
@@ -53,21 +53,27 @@ export async function launch() {
 }
 
 /**
- * A new page that records console errors, page errors and requests that leave `origin`
- * (blob: URLs of this origin count as the origin: the worker pool uses them).
+ * A new page in a new context that records console errors, page errors and requests that leave
+ * `origin` (blob: URLs of this origin count as the origin: the worker pool uses them).
+ * `serviceWorkers: 'block'` keeps Lockstep's service worker out (Playwright stubs `register`).
  */
-export async function openPage(browser, origin, { viewport = { width: 1366, height: 900 }, reducedMotion = 'no-preference' } = {}) {
-  const context = await browser.newContext({ viewport, reducedMotion });
+export async function openPage(browser, origin, { viewport = { width: 1366, height: 900 }, reducedMotion = 'no-preference', serviceWorkers = 'allow' } = {}) {
+  const context = await browser.newContext({ viewport, reducedMotion, serviceWorkers });
   const page = await context.newPage();
   const problems = { consoleErrors: [], offOrigin: [] };
-  page.on('console', m => { if (m.type() === 'error') problems.consoleErrors.push(m.text()); });
-  page.on('pageerror', e => problems.consoleErrors.push('pageerror: ' + e.message));
+  watchConsole(page, problems);
   context.on('request', r => {
     const u = r.url();
     const ok = u.startsWith(origin + '/') || u === origin || u.startsWith('blob:' + origin + '/') || u.startsWith('data:');
     if (!ok) problems.offOrigin.push(u);
   });
   return { page, context, problems };
+}
+
+/** Records `page`'s console errors and page errors into `problems` (for more pages of a context). */
+export function watchConsole(page, problems) {
+  page.on('console', m => { if (m.type() === 'error') problems.consoleErrors.push(m.text()); });
+  page.on('pageerror', e => problems.consoleErrors.push('pageerror: ' + e.message));
 }
 
 export function shot(name) {
