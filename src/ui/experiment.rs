@@ -13,12 +13,12 @@ use lab::{Cancel, LabReport, LabRequest, RepeatReport};
 use yew::prelude::*;
 use yew::virtual_dom::{AttrValue, VNode, VTag};
 
-use super::pool::{use_cancel_on_unmount, use_lab_busy, use_pool, PoolNotice};
+use super::pool::{use_cancel_on_unmount, use_lab_busy, use_pool, use_pool_lost, PoolNotice};
 use super::predict::Prediction;
 use super::progress::{use_progress, Change};
 use crate::progress::Ask;
 use super::widgets::{group, NumberField};
-use crate::web::pool::{repeat_on_pool, run_on_pool, MAX_EXPERIMENT_THREADS as MAX_THREADS};
+use crate::web::pool::{deadline_ms, repeat_on_pool, run_on_pool, within, MAX_EXPERIMENT_THREADS as MAX_THREADS};
 
 /// Default and bounds of the Repeat control.
 const DEFAULT_RUNS: u64 = 20;
@@ -171,25 +171,30 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
         });
     }
     let can_run = pool.is_ready() && !any_busy;
+    let lost = use_pool_lost();
 
     let on_run = {
-        let (state, page_busy) = (state.clone(), page_busy.clone());
+        let (state, page_busy, lost) = (state.clone(), page_busy.clone(), lost.clone());
         Callback::from(move |_| {
             if !page_busy.try_start() {
                 return;
             }
             let cancel = Cancel::new();
             state.dispatch(Action::Started(Busy::Run, cancel.clone()));
-            let (state, req, page_busy) = (state.clone(), state.req.clone(), page_busy.clone());
+            let (state, req, page_busy, lost) = (state.clone(), state.req.clone(), page_busy.clone(), lost.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let r = run_on_pool(req, cancel).await.map_err(|e| e.to_string());
+                let ms = deadline_ms(&req, 1);
+                let r = match within(run_on_pool(req, cancel.clone()), ms).await {
+                    Some(r) => r.map_err(|e| e.to_string()),
+                    None => Err(missed(&cancel, ms, &lost)),
+                };
                 page_busy.finish();
                 state.dispatch(Action::Finished(r));
             });
         })
     };
     let on_repeat = {
-        let (state, page_busy) = (state.clone(), page_busy.clone());
+        let (state, page_busy, lost) = (state.clone(), page_busy.clone(), lost.clone());
         Callback::from(move |_| {
             if !page_busy.try_start() {
                 return;
@@ -197,12 +202,15 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
             let runs = state.runs as u32;
             let cancel = Cancel::new();
             state.dispatch(Action::Started(Busy::Repeat { done: 0, total: runs }, cancel.clone()));
-            let (state, req, page_busy) = (state.clone(), state.req.clone(), page_busy.clone());
+            let (state, req, page_busy, lost) = (state.clone(), state.req.clone(), page_busy.clone(), lost.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let progress = state.clone();
-                let r = repeat_on_pool(req, runs, cancel, move |k| progress.dispatch(Action::Progress(k)))
-                    .await
-                    .map_err(|e| e.to_string());
+                let ms = deadline_ms(&req, runs);
+                let run = repeat_on_pool(req, runs, cancel.clone(), move |k| progress.dispatch(Action::Progress(k)));
+                let r = match within(run, ms).await {
+                    Some(r) => r.map_err(|e| e.to_string()),
+                    None => Err(missed(&cancel, ms, &lost)),
+                };
                 page_busy.finish();
                 state.dispatch(Action::RepeatFinished(r));
             });
@@ -223,6 +231,7 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
     let status = match state.busy.as_ref().map(|(b, _)| b) {
         Some(Busy::Run) => "Running…".to_string(),
         Some(Busy::Repeat { done, total }) => format!("Run {done} of {total}…"),
+        None if matches!(pool, super::pool::PoolStatus::Lost(_)) => "The worker threads stopped: reload the page to run again.".to_string(),
         None if !pool.is_ready() => "Run unlocks when the worker threads are ready.".to_string(),
         None if page_busy.get() => "Another experiment on this page is running.".to_string(),
         None => String::new(),
@@ -299,6 +308,18 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
             }
         </section>
     }
+}
+
+/// A run that missed its deadline: cancel it (in case it is only slow), mark the pool lost,
+/// and say so.
+fn missed(cancel: &Cancel, ms: u32, lost: &Callback<String>) -> String {
+    cancel.cancel();
+    let why = format!(
+        "A run on the worker threads did not finish within its deadline of {} s, so a worker has most likely stopped (crashed).",
+        ms / 1000
+    );
+    lost.emit(why.clone());
+    why
 }
 
 fn param_field(state: &UseReducerHandle<CardState>, p: Param, disabled: bool) -> Html {

@@ -21,6 +21,9 @@ pub enum PoolStatus {
     Ready { workers: usize, ready_ms: f64 },
     /// Starting failed; the text is the browser's error.
     Failed(String),
+    /// A run missed its deadline, so a worker has most likely stopped: the pool cannot be
+    /// trusted until the page reloads. The text says what happened.
+    Lost(String),
 }
 
 impl PoolStatus {
@@ -34,6 +37,16 @@ impl PoolStatus {
 #[hook]
 pub fn use_pool() -> PoolStatus {
     use_context::<PoolStatus>().unwrap_or(PoolStatus::Starting)
+}
+
+/// Reports that the pool lost a worker (a run missed its deadline).
+#[derive(Clone, PartialEq)]
+pub struct PoolLost(pub Callback<String>);
+
+/// The callback that marks the pool lost, from the nearest provider.
+#[hook]
+pub fn use_pool_lost() -> Callback<String> {
+    use_context::<PoolLost>().map(|p| p.0).unwrap_or_default()
 }
 
 #[derive(Properties, PartialEq)]
@@ -109,11 +122,17 @@ pub fn pool_provider(props: &PoolProviderProps) -> Html {
             }
         });
     }
+    let lost = {
+        let status = status.clone();
+        use_memo((), move |_| PoolLost(Callback::from(move |why: String| status.set(PoolStatus::Lost(why)))))
+    };
     html! {
         <ContextProvider<PoolStatus> context={(*status).clone()}>
+            <ContextProvider<PoolLost> context={(*lost).clone()}>
             <ContextProvider<LabBusy> context={LabBusy { flag: busy_flag, view: busy_view }}>
                 {props.children.clone()}
             </ContextProvider<LabBusy>>
+            </ContextProvider<PoolLost>>
         </ContextProvider<PoolStatus>>
     }
 }
@@ -132,6 +151,7 @@ pub fn pool_badge() -> Html {
             Some(format!("{ready_ms:.0}")),
         ),
         PoolStatus::Failed(_) => ("off", "Worker threads failed to start".to_string(), "failed", None),
+        PoolStatus::Lost(_) => ("off", "A worker thread stopped".to_string(), "lost", None),
     };
     html! {
         <div class="pool-status" data-testid="pool-status" data-state={state} data-ready-ms={ms} role="status">
@@ -170,6 +190,18 @@ pub fn pool_notice() -> Html {
             <div class="callout bad" role="alert">
                 <p><strong>{"The worker threads did not start."}</strong></p>
                 <p>{format!("The browser said: {e}. Reload the page to try again.")}</p>
+            </div>
+        },
+        PoolStatus::Lost(why) => html! {
+            <div class="callout bad" role="alert" data-testid="pool-lost">
+                <p><strong>{"The worker threads stopped answering."}</strong></p>
+                <p>{why}</p>
+                <p>{"The stepped lessons still work. Reloading the page starts fresh worker threads (your progress is kept)."}</p>
+                <button type="button" class="primary" onclick={Callback::from(|_| {
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().reload();
+                    }
+                })}>{"Reload the page"}</button>
             </div>
         },
         PoolStatus::Starting => html! { <p class="muted" role="status">{"Starting worker threads… the Run buttons unlock when they are ready."}</p> },

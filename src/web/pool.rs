@@ -82,10 +82,45 @@ pub async fn pool_started() -> Result<(), String> {
     }
 }
 
+/// How long the page waits for a pool run before it gives up on it: three times the run's
+/// generous budget ([`LabRequest::budget_ms`]) plus ten seconds, per run. A run that misses it
+/// has almost certainly lost a worker (a panic aborts the worker's wasm instance, and its
+/// reply never comes).
+pub fn deadline_ms(req: &LabRequest, runs: u32) -> u32 {
+    let one = req.budget_ms().saturating_mul(3).saturating_add(10_000);
+    u32::try_from(one.saturating_mul(u64::from(runs.max(1)))).unwrap_or(u32::MAX)
+}
+
+/// `fut`'s output, or `None` if `ms` milliseconds pass first.
+pub async fn within<T>(fut: impl std::future::Future<Output = T>, ms: u32) -> Option<T> {
+    use futures_util::future::{select, Either};
+    let (tx, rx) = oneshot::channel::<()>();
+    let _timer = gloo::timers::callback::Timeout::new(ms, move || {
+        let _ = tx.send(());
+    });
+    futures_util::pin_mut!(fut);
+    match select(fut, rx).await {
+        Either::Left((v, _)) => Some(v),
+        Either::Right(_) => None,
+    }
+}
+
+/// Test-only: `window.__lockstepTestPanic = true` (set by an e2e spec) makes the next pool run
+/// panic in its worker, to check that the page recovers. Nothing in the app sets it.
+fn test_panic_requested() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &wasm_bindgen::JsValue::from_str("__lockstepTestPanic"))
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
+}
+
 /// Runs `req` on the pool and resolves with its report. Never blocks the caller's thread.
 pub async fn run_on_pool(req: LabRequest, cancel: Cancel) -> Result<LabReport, LabError> {
     let (tx, rx) = oneshot::channel();
+    let panic = test_panic_requested();
     rayon::spawn(move || {
+        if panic {
+            panic!("test-only panic in a pool worker (window.__lockstepTestPanic)");
+        }
         let env = Env { clock: &PerfClock, runner: &RayonScope, cancel: &cancel };
         // The receiver may be gone if the page moved on; nothing to do then.
         let _ = tx.send(lab::run(&req, &env));
