@@ -210,7 +210,7 @@ pub fn explore_sliced(
                 }
             }
         };
-        if let Ok(fut) = crate::web::pool::explore_on_pool(scn.clone(), cancel.clone(), progress) {
+        if let Some(fut) = crate::web::pool::explore_on_pool(scn.clone(), cancel.clone(), progress) {
             let watch = {
                 let alive = alive.clone();
                 Interval::new(100, move || {

@@ -497,17 +497,21 @@ fn variant_picker(state: &UseReducerHandle<PageState>, progress: &crate::progres
         }
         Picker::Choice(label) => html! {
             <div class="variant-picker" data-testid="variant-picker">
+                <span id="variant-met" hidden=true>{"Goal met"}</span>
                 <div class="row segmented" role="radiogroup" aria-label={label}>
                     { for lesson.variants.iter().enumerate().map(|(i, v)| {
                         let state = state.clone();
                         let checked = i == vi;
                         html! {
                             <label class={classes!("seg", checked.then_some("checked"))}>
+                                // The tick stays out of the radio's name (it is the variant's
+                                // label); screen readers get "Goal met" as its description.
                                 <input type="radio" name="variant" value={v.slug} checked={checked}
+                                    aria-describedby={progress.is_met(lesson, v.slug).then_some("variant-met")}
                                     onchange={Callback::from(move |_: Event| state.dispatch(Action::SetVariant(i)))} />
                                 {v.label}
                                 if progress.is_met(lesson, v.slug) {
-                                    <span class="met-mark" title="Goal met"><span aria-hidden="true">{" ✓"}</span><span class="sr-only">{" (goal met)"}</span></span>
+                                    <span class="met-mark" title="Goal met" aria-hidden="true">{" ✓"}</span>
                                 }
                             </label>
                         }

@@ -179,16 +179,16 @@ enum ExploreMsg {
 
 /// Explores `scn` on a pool thread, calling `on_progress` with the states seen so far (a few
 /// times a second), and resolves with the report; `None` if `cancel` was set first. Returns
-/// `Err(())` at once, without starting, if another exploration holds the pool's explorer
-/// thread (the caller explores in slices instead).
+/// `None` at once, without starting, if another exploration holds the pool's explorer thread
+/// (the caller explores in slices instead).
 pub fn explore_on_pool(
     scn: Arc<Scenario>,
     cancel: Arc<AtomicBool>,
     mut on_progress: impl FnMut(usize) + 'static,
-) -> Result<impl std::future::Future<Output = Option<Result<ExploreReport, String>>>, ()> {
+) -> Option<impl std::future::Future<Output = Option<Result<ExploreReport, String>>>> {
     use futures_util::StreamExt;
     if EXPLORING.with(|e| e.replace(true)) {
-        return Err(());
+        return None;
     }
     let (tx, mut rx) = futures_channel::mpsc::unbounded();
     rayon::spawn(move || {
@@ -216,7 +216,7 @@ pub fn explore_on_pool(
             }
         }
     });
-    Ok(async move {
+    Some(async move {
         let mut out = None;
         while let Some(msg) = rx.next().await {
             match msg {
