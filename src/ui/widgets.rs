@@ -76,18 +76,13 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
             };
             let raw = input.value();
             text.set(raw.clone());
-            let cleaned: String = raw.chars().filter(|c| *c != '_' && *c != ',' && !c.is_whitespace()).collect();
-            // i128 so that "-3" or a 25-digit number read as out of range, not as "not a number".
-            match cleaned.parse::<i128>() {
-                Ok(v) if (i128::from(min)..=i128::from(max)).contains(&v) => {
+            // Pure and fuzzed natively in `lab` (`crates/lab/tests/fuzz_params.rs`).
+            match lab::params::parse_whole_number(&raw, min, max) {
+                Ok(v) => {
                     error.set(None);
-                    on_change.emit(v as u64);
+                    on_change.emit(v);
                 }
-                Ok(_) => error.set(Some(format!("Between {} and {}", group(min), group(max)))),
-                Err(_) if cleaned.trim_start_matches('-').chars().all(|c| c.is_ascii_digit()) && !cleaned.is_empty() => {
-                    error.set(Some(format!("Between {} and {}", group(min), group(max))))
-                }
-                Err(_) => error.set(Some("A whole number, please".to_string())),
+                Err(e) => error.set(Some(e.to_string())),
             }
         })
     };
@@ -114,18 +109,8 @@ pub fn number_field(props: &NumberFieldProps) -> Html {
     }
 }
 
-/// 20000000 → "20,000,000".
-pub fn group(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// 20000000 → "20,000,000" (lab's, so the number fields' messages group the same way).
+pub use lab::report::group;
 
 /// The CSS class carrying a thread's colour (`t1`…`t10`; colours repeat after ten threads,
 /// and every use also shows the thread's label, so colour never carries meaning alone).

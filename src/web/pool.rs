@@ -121,7 +121,7 @@ pub async fn run_on_pool(req: LabRequest, cancel: Cancel) -> Result<LabReport, L
         if panic {
             panic!("test-only panic in a pool worker (window.__lockstepTestPanic)");
         }
-        let env = Env { clock: &PerfClock, runner: &RayonScope, cancel: &cancel };
+        let env = Env::new(&PerfClock, &RayonScope, &cancel);
         // The receiver may be gone if the page moved on; nothing to do then.
         let _ = tx.send(lab::run(&req, &env));
     });
@@ -147,7 +147,7 @@ pub async fn repeat_on_pool(
     use futures_util::StreamExt;
     let (tx, mut rx) = futures_channel::mpsc::unbounded();
     rayon::spawn(move || {
-        let env = Env { clock: &PerfClock, runner: &RayonScope, cancel: &cancel };
+        let env = Env::new(&PerfClock, &RayonScope, &cancel);
         let progress_tx = tx.clone();
         let mut report = |k: u32| {
             let _ = progress_tx.unbounded_send(RepeatMsg::Progress(k));

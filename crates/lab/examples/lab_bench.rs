@@ -29,11 +29,7 @@ fn main() {
     let clock = StdClock::new();
     let cancel = Cancel::new();
     let runner = StdThreads::new();
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("lab_bench: {cores} cores, {RUNS} runs per variant, release build, StdThreads");
 

@@ -372,7 +372,7 @@ fn self_then_other(
             // them, so that the pair's deadlock is certain.
             let started =
                 || graph.aborted() || (graph.lock(0).owner() == 0 && graph.lock(1).owner() == 1);
-            if !wait_until(env.cancel, started) {
+            if !wait_until(env, started) {
                 return None;
             }
             forced_started.store(true, Ordering::Release);
@@ -382,7 +382,7 @@ fn self_then_other(
         if forced && me < 2 {
             let other = 1 - me;
             let engaged = || graph.aborted() || graph.lock(1 - from).owner() == other;
-            if !wait_until(env.cancel, engaged) {
+            if !wait_until(env, engaged) {
                 return None;
             }
         }

@@ -226,7 +226,7 @@ fn herd_gate(first: bool, params: &CacheParams, counts: &Counts, env: &Env) -> b
     }
     counts.first_lookups.fetch_add(1, Ordering::AcqRel);
     !params.force
-        || wait_until(env.cancel, || {
+        || wait_until(env, || {
             counts.first_lookups.load(Ordering::Acquire) >= params.threads
         })
 }

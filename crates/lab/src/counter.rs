@@ -356,13 +356,13 @@ fn under_gil(
     switch_every: u32,
     env: &Env,
 ) -> (u64, u64) {
-    let Some(mut held) = gil.acquire(env.cancel) else {
+    let Some(mut held) = gil.acquire(env) else {
         return (0, 0);
     };
     // Whoever holds the GIL first waits until every worker is queued for it, as CPython's
     // threads all start and then wait: otherwise a short run could finish before the others
     // arrive, and no switch would ever happen. Later holders find the count already reached.
-    if !crate::wait::wait_until(env.cancel, || gil.arrivals() >= threads) {
+    if !crate::wait::wait_until(env, || gil.arrivals() >= threads) {
         return (0, 0);
     }
     let mut steps = 0u32;
@@ -373,7 +373,7 @@ fn under_gil(
             return true;
         }
         steps = 0;
-        held.switch(env.cancel)
+        held.switch(env)
     };
     let mut done = 0;
     'run: while done < increments {

@@ -218,7 +218,7 @@ fn take_both(
                         || graph.waiting_for(t).is_some()
                 })
         };
-        if !wait_until(env.cancel, others_engaged) {
+        if !wait_until(env, others_engaged) {
             return Err(WaitError::Cancelled);
         }
     } else if !sleep_ms(env, f64::from(params.hold_ms)) {

@@ -204,16 +204,65 @@ pub struct Env<'a> {
     pub runner: &'a dyn Runner,
     /// When to stop early.
     pub cancel: &'a Cancel,
+    /// When every wait gives up, in clock milliseconds (`f64::INFINITY`: never). [`crate::run`]
+    /// sets it from the request's budget ([`crate::LabRequest::deadline_ms`]), so a thread
+    /// waiting for another that never comes (a gate, a hand-shake, a permit) cannot hang a run.
+    pub deadline_ms: f64,
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    /// An environment with no deadline (a run through [`crate::run`] gets one).
+    pub fn new(clock: &'a dyn Clock, runner: &'a dyn Runner, cancel: &'a Cancel) -> Self {
+        Self {
+            clock,
+            runner,
+            cancel,
+            deadline_ms: f64::INFINITY,
+        }
+    }
+
+    /// The same environment with its deadline at `deadline_ms` (clock milliseconds), or left
+    /// where it is if that is earlier.
+    pub fn with_deadline(self, deadline_ms: f64) -> Self {
+        Self {
+            deadline_ms: self.deadline_ms.min(deadline_ms),
+            ..self
+        }
+    }
+
     /// Milliseconds on the environment's clock.
     pub fn now_ms(&self) -> f64 {
         self.clock.now_ms()
     }
 
-    /// True once the run was cancelled.
+    /// True once the run must stop: it was cancelled, or it ran past its deadline.
+    ///
+    /// Every wait and every long loop polls this, and both reasons mean the same to them: give
+    /// up and unwind. [`Env::timed_out`] tells the two apart afterwards.
     pub fn cancelled(&self) -> bool {
-        self.cancel.is_cancelled()
+        self.cancel.is_cancelled() || self.timed_out()
+    }
+
+    /// True once the clock has passed the deadline.
+    pub fn timed_out(&self) -> bool {
+        self.deadline_ms.is_finite() && self.now_ms() >= self.deadline_ms
+    }
+}
+
+/// A native environment for unit tests.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod testing {
+    use super::{Cancel, Env, StdClock, StdThreads};
+
+    /// Calls `f` with an environment on `std` threads whose deadline is `deadline_in_ms` from
+    /// now (`None`: no deadline).
+    pub fn with_env(deadline_in_ms: Option<f64>, f: impl FnOnce(&Env)) {
+        let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
+        let env = Env::new(&clock, &runner, &cancel);
+        let env = match deadline_in_ms {
+            Some(ms) => env.with_deadline(env.now_ms() + ms),
+            None => env,
+        };
+        f(&env);
     }
 }

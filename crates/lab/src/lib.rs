@@ -8,7 +8,7 @@
 //! # Map
 //!
 //! - [`env`](mod@env): what an experiment is handed: a [`Clock`], a [`Runner`] ([`StdThreads`],
-//!   [`RayonScope`]) and a [`Cancel`] flag, bundled in an [`Env`].
+//!   [`RayonScope`]), a [`Cancel`] flag and a deadline, bundled in an [`Env`].
 //! - [`params`]: [`ParamError`] and the range checks behind every `validate`.
 //! - [`report`]: [`Figure`] and [`Histogram`], so the UI renders any report generically.
 //! - [`wait`]: worker-side waiting: backoff, the start [`wait::Gate`], cancellable sleeps,
@@ -27,6 +27,10 @@
 //! Experiments depend on `env`, `params`, `report`, `wait` and `primitives`; nothing depends on
 //! an experiment but this file. Data flows one way: a [`LabRequest`] goes in to [`run`] (or
 //! [`repeat()`]), a [`LabReport`] or a [`LabError`] comes out.
+//!
+//! No wait can hang: every gate, hand-shake and blocking acquire gives up on a cancel and at
+//! the run's deadline ([`LabRequest::deadline_ms`]), and the run then says so
+//! ([`LabError::TimedOut`]).
 //!
 //! # From the browser
 //!
@@ -149,6 +153,13 @@ pub enum LabError {
     Invalid(ParamError),
     /// The run was cancelled through its [`Cancel`] flag before it finished.
     Cancelled,
+    /// The run passed its deadline ([`LabRequest::deadline_ms`]) and its waits gave up: some
+    /// thread was waiting for another that never came, or the machine is far slower than the
+    /// budget assumes. No report: what was measured up to then is not trustworthy.
+    TimedOut {
+        /// How long the run was allowed, in milliseconds.
+        limit_ms: u64,
+    },
 }
 
 impl fmt::Display for LabError {
@@ -156,6 +167,12 @@ impl fmt::Display for LabError {
         match self {
             LabError::Invalid(e) => write!(f, "invalid parameters: {e}"),
             LabError::Cancelled => f.write_str("the run was cancelled"),
+            LabError::TimedOut { limit_ms } => write!(
+                f,
+                "the run was stopped after {:.1} s, far longer than it should take: a thread was \
+                 still waiting for another that never came",
+                *limit_ms as f64 / 1000.0
+            ),
         }
     }
 }
@@ -167,6 +184,13 @@ impl From<ParamError> for LabError {
         LabError::Invalid(e)
     }
 }
+
+/// A run's deadline is this many times its [`LabRequest::budget_ms`] (plus
+/// [`DEADLINE_SLACK_MS`]): see [`LabRequest::deadline_ms`].
+pub const DEADLINE_FACTOR: u64 = 10;
+
+/// Added to every run's deadline, so that short runs on a busy machine keep a margin too.
+pub const DEADLINE_SLACK_MS: u64 = 5_000;
 
 /// Every experiment's slug, in the order the tutorial introduces them.
 pub const SLUGS: [&str; 12] = [
@@ -290,6 +314,15 @@ impl LabRequest {
             LabRequest::Singleton(p) => m(p.threads).saturating_mul(m(p.window_spins)) / 100_000,
         };
         ms.saturating_add(50)
+    }
+
+    /// How long one run may take before every wait in it gives up and [`run`] returns
+    /// [`LabError::TimedOut`]: [`DEADLINE_FACTOR`] times [`LabRequest::budget_ms`] plus
+    /// [`DEADLINE_SLACK_MS`]. Only a hang gets there; a slow machine has a tenfold margin.
+    pub fn deadline_ms(&self) -> u64 {
+        self.budget_ms()
+            .saturating_mul(DEADLINE_FACTOR)
+            .saturating_add(DEADLINE_SLACK_MS)
     }
 
     /// The most tasks this request runs at once: the runner needs at least this many threads
@@ -435,8 +468,24 @@ impl LabReport {
 /// inside `rayon::spawn`), never from the browser's main thread. Parameters are validated first
 /// ([`LabError::Invalid`]). On a cancel the counter returns its partial report flagged
 /// `cancelled`; the other experiments return [`LabError::Cancelled`].
+///
+/// The run gets a deadline, [`LabRequest::deadline_ms`] from now (or `env`'s own deadline if
+/// that is earlier). Every wait in every experiment gives up there, and the run returns
+/// [`LabError::TimedOut`] instead of hanging.
 pub fn run(req: &LabRequest, env: &Env) -> Result<LabReport, LabError> {
     req.validate(env.runner.max_threads())?;
+    let start = env.now_ms();
+    let env = &env.with_deadline(start + req.deadline_ms() as f64);
+    let result = run_validated(req, env);
+    if env.timed_out() && !env.cancel.is_cancelled() {
+        return Err(LabError::TimedOut {
+            limit_ms: (env.deadline_ms - start).max(0.0) as u64,
+        });
+    }
+    result
+}
+
+fn run_validated(req: &LabRequest, env: &Env) -> Result<LabReport, LabError> {
     Ok(match req {
         LabRequest::Counter(p) => LabReport::Counter(counter::run(p, env)),
         LabRequest::SleepVsCpu(p) => LabReport::SleepVsCpu(sleep_cpu::run(p, env)?),

@@ -1,7 +1,10 @@
 //! Parameter validation shared by every experiment: [`ParamError`] and range checks whose
-//! messages a learner can act on ("threads must be between 1 and 7").
+//! messages a learner can act on ("threads must be between 1 and 7"), and
+//! [`parse_whole_number`], which reads what a learner types into a bounded number field.
 
 use std::fmt;
+
+use crate::report::group;
 
 /// A parameter outside its documented bounds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +84,65 @@ pub fn threads_in_range(
     Ok(())
 }
 
+/// Why what a learner typed into a bounded number field was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumberError {
+    /// A whole number (or a row of digits too long for one) outside `min..=max`.
+    OutOfRange {
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+    /// Not a whole number at all.
+    NotANumber,
+}
+
+impl fmt::Display for NumberError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NumberError::OutOfRange { min, max } => {
+                write!(f, "Between {} and {}", group(*min), group(*max))
+            }
+            NumberError::NotANumber => f.write_str("A whole number, please"),
+        }
+    }
+}
+
+impl std::error::Error for NumberError {}
+
+/// Reads what a learner typed into a number field bounded to `min..=max` (every parameter of
+/// the lab, the runs of a repeat, a scheduler's seed): spaces, `_` and `,` are ignored, so
+/// "20,000,000" and "20 000 000" both read as 20000000.
+///
+/// "-3" or a 40-digit number is [`NumberError::OutOfRange`] (the learner typed a number, just
+/// not an allowed one); anything else that is not a whole number is
+/// [`NumberError::NotANumber`]. Never panics, whatever the text.
+pub fn parse_whole_number(text: &str, min: u64, max: u64) -> Result<u64, NumberError> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| *c != '_' && *c != ',' && !c.is_whitespace())
+        .collect();
+    // i128, so that negative numbers and numbers past u64 read as out of range.
+    match cleaned.parse::<i128>() {
+        Ok(v) if (i128::from(min)..=i128::from(max)).contains(&v) => {
+            u64::try_from(v).map_err(|_| NumberError::OutOfRange { min, max })
+        }
+        Ok(_) => Err(NumberError::OutOfRange { min, max }),
+        // Digits past even i128 (after any minus signs): still a number, just far too large.
+        Err(_)
+            if !cleaned.is_empty()
+                && cleaned
+                    .trim_start_matches('-')
+                    .chars()
+                    .all(|c| c.is_ascii_digit()) =>
+        {
+            Err(NumberError::OutOfRange { min, max })
+        }
+        Err(_) => Err(NumberError::NotANumber),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +167,42 @@ mod tests {
     fn too_small_a_pool_is_named() {
         let e = threads_in_range("threads", 2, 2, 1, 0, "").unwrap_err();
         assert!(e.to_string().contains("needs at least 2 threads"));
+    }
+
+    #[test]
+    fn typed_numbers_read_with_separators_and_refuse_with_the_bounds() {
+        assert_eq!(
+            parse_whole_number(" 20,000_000 ", 1, 20_000_000),
+            Ok(20_000_000)
+        );
+        assert_eq!(parse_whole_number("+7", 1, 7), Ok(7));
+        let range = NumberError::OutOfRange {
+            min: 1,
+            max: 20_000_000,
+        };
+        for text in [
+            "0",
+            "-3",
+            "20000001",
+            "99999999999999999999999999999999999999999999",
+        ] {
+            assert_eq!(
+                parse_whole_number(text, 1, 20_000_000),
+                Err(range),
+                "{text}"
+            );
+        }
+        assert_eq!(range.to_string(), "Between 1 and 20,000,000");
+        for text in ["", "  ", "1.5", "seven", "1e3", "0x10", "٣"] {
+            assert_eq!(
+                parse_whole_number(text, 0, 9),
+                Err(NumberError::NotANumber),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            NumberError::NotANumber.to_string(),
+            "A whole number, please"
+        );
     }
 }

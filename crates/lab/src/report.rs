@@ -51,6 +51,19 @@ pub fn fmt_ms(ms: f64) -> String {
     format!("{ms:.1}")
 }
 
+/// A whole number with thousands separators, for reading: 20000000 → "20,000,000".
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// "yes" or "no".
 pub fn fmt_flag(value: bool) -> String {
     if value { "yes" } else { "no" }.to_string()

@@ -283,7 +283,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
             let mut reading = sleep_ms(env, stagger) && env.now_ms() < end;
             let mut counted = true;
             while reading {
-                if !lock.acquire_read(env.cancel) {
+                if !lock.acquire_read(env) {
                     break;
                 }
                 let mine = entries.fetch_add(1, Ordering::AcqRel) + 1;
@@ -332,7 +332,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
             }
             loop {
                 let asked = env.now_ms();
-                if !lock.acquire_write(env.cancel) {
+                if !lock.acquire_write(env) {
                     return;
                 }
                 let wait_us = ((env.now_ms() - asked) * 1000.0) as u64;

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use crate::env::{Cancel, Env};
+use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{BoundedPermit, BoundedSemaphore, Permit, Semaphore};
 use crate::report::Figure;
@@ -243,7 +243,7 @@ trait Pool: Sync {
     where
         Self: 'a;
     fn try_acquire(&self) -> Option<Self::Held<'_>>;
-    fn acquire(&self, cancel: &Cancel) -> Option<Self::Held<'_>>;
+    fn acquire(&self, env: &Env) -> Option<Self::Held<'_>>;
     /// The unmatched release; `true` if it was accepted.
     fn release_extra(&self) -> bool;
 }
@@ -255,8 +255,8 @@ impl Pool for Semaphore {
         Semaphore::try_acquire(self)
     }
 
-    fn acquire(&self, cancel: &Cancel) -> Option<Permit<'_>> {
-        Semaphore::acquire(self, cancel)
+    fn acquire(&self, env: &Env) -> Option<Permit<'_>> {
+        Semaphore::acquire(self, env)
     }
 
     fn release_extra(&self) -> bool {
@@ -272,8 +272,8 @@ impl Pool for BoundedSemaphore {
         BoundedSemaphore::try_acquire(self)
     }
 
-    fn acquire(&self, cancel: &Cancel) -> Option<BoundedPermit<'_>> {
-        BoundedSemaphore::acquire(self, cancel)
+    fn acquire(&self, env: &Env) -> Option<BoundedPermit<'_>> {
+        BoundedSemaphore::acquire(self, env)
     }
 
     fn release_extra(&self) -> bool {
@@ -321,7 +321,7 @@ fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -
                 Some(permit) => permit,
                 None => {
                     let start = env.now_ms();
-                    let Some(permit) = semaphore.acquire(env.cancel) else {
+                    let Some(permit) = semaphore.acquire(env) else {
                         return;
                     };
                     waits.fetch_add(1, Ordering::Relaxed);
@@ -373,13 +373,13 @@ fn unbounded_extra_release(env: &Env) -> u32 {
     semaphore.release();
     let holders = Holders::default();
     env.runner.run(2, &|_| {
-        let Some(_permit) = semaphore.acquire(env.cancel) else {
+        let Some(_permit) = semaphore.acquire(env) else {
             return;
         };
         holders.enter();
-        // Both get in (the count was 2), so this ends at once; it is bounded by the cancel
-        // flag in case it ever did not.
-        wait_until(env.cancel, || holders.max.load(Ordering::Acquire) >= 2);
+        // Both get in (the count was 2), so this ends at once; a cancel or the run's deadline
+        // ends it in case it ever did not.
+        wait_until(env, || holders.max.load(Ordering::Acquire) >= 2);
         holders.leave();
     });
     holders.max.load(Ordering::Acquire)
@@ -395,15 +395,15 @@ fn bounded_extra_release(env: &Env) -> (Option<String>, u32) {
     let second_refused = AtomicBool::new(false);
     env.runner.run(2, &|me| {
         if me == 0 {
-            let Some(_permit) = semaphore.acquire(env.cancel) else {
+            let Some(_permit) = semaphore.acquire(env) else {
                 return;
             };
             holders.enter();
             first_in.store(true, Ordering::Release);
-            wait_until(env.cancel, || second_refused.load(Ordering::Acquire));
+            wait_until(env, || second_refused.load(Ordering::Acquire));
             holders.leave();
         } else {
-            if !wait_until(env.cancel, || first_in.load(Ordering::Acquire)) {
+            if !wait_until(env, || first_in.load(Ordering::Acquire)) {
                 return;
             }
             if let Some(_permit) = semaphore.try_acquire() {
@@ -411,7 +411,7 @@ fn bounded_extra_release(env: &Env) -> (Option<String>, u32) {
                 holders.leave();
             }
             second_refused.store(true, Ordering::Release);
-            let Some(_permit) = semaphore.acquire(env.cancel) else {
+            let Some(_permit) = semaphore.acquire(env) else {
                 return;
             };
             holders.enter();

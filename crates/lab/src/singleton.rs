@@ -139,7 +139,7 @@ impl Singleton {
     fn checked(&self, params: &SingletonParams, env: &Env) -> bool {
         self.checked.fetch_add(1, Ordering::AcqRel);
         !params.force
-            || wait_until(env.cancel, || {
+            || wait_until(env, || {
                 self.checked.load(Ordering::Acquire) >= params.threads
             })
     }

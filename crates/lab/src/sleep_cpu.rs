@@ -286,12 +286,12 @@ pub(crate) fn run(params: &SleepVsCpuParams, env: &Env) -> Result<SleepVsCpuRepo
             let gil = Gil::new();
             timed(env, t, || {
                 // CPython releases the GIL around `time.sleep` and takes it back after.
-                let Some(held) = gil.acquire(env.cancel) else {
+                let Some(held) = gil.acquire(env) else {
                     return;
                 };
                 drop(held);
                 sleep_ms(env, sleep);
-                drop(gil.acquire(env.cancel));
+                drop(gil.acquire(env));
             })
         },
     };
@@ -317,12 +317,12 @@ pub(crate) fn run(params: &SleepVsCpuParams, env: &Env) -> Result<SleepVsCpuRepo
             compute(iterations, env);
         }),
         gil_ms: timed(env, t, || {
-            let Some(mut held) = gil.acquire(env.cancel) else {
+            let Some(mut held) = gil.acquire(env) else {
                 return;
             };
             // As in the counter: the first holder waits until every thread is queued for the
             // GIL, so the threads really take turns instead of one finishing alone.
-            if !wait_until(env.cancel, || gil.arrivals() >= t) {
+            if !wait_until(env, || gil.arrivals() >= t) {
                 return;
             }
             let mut left = iterations;
@@ -333,7 +333,7 @@ pub(crate) fn run(params: &SleepVsCpuParams, env: &Env) -> Result<SleepVsCpuRepo
                 }
                 left -= step;
                 // The switch interval fired: let a waiting thread run its slice.
-                if left > 0 && !held.switch(env.cancel) {
+                if left > 0 && !held.switch(env) {
                     return;
                 }
             }

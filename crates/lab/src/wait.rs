@@ -1,12 +1,12 @@
 //! Waiting helpers for worker threads: a [`Backoff`], a start [`Gate`], and cancellable sleeps
 //! and polls. Everything here may block, so it runs inside worker threads only, never on the
-//! browser's main thread.
+//! browser's main thread; every wait gives up on a cancel and at the run's deadline.
 
 use std::hint::spin_loop;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::env::{Cancel, Env};
+use crate::env::Env;
 
 /// Escalating politeness for a thread that waits by polling: spin a little, then yield, then
 /// sleep.
@@ -43,22 +43,27 @@ impl Backoff {
     }
 }
 
-/// Polls `done` until it returns true (then `true`) or the run is cancelled (then `false`).
-pub fn wait_until(cancel: &Cancel, mut done: impl FnMut() -> bool) -> bool {
+/// Polls `done` until it returns true (then `true`), or until the run is cancelled or reaches
+/// its deadline ([`Env::cancelled`], then `false`).
+///
+/// The wait for hand-shakes between an experiment's threads: the other thread's step normally
+/// comes within microseconds, but if it never comes (the thread was lost, or waits for this one)
+/// the run's deadline ends the wait instead of hanging.
+pub fn wait_until(env: &Env, mut done: impl FnMut() -> bool) -> bool {
     let mut backoff = Backoff::new();
     loop {
         if done() {
             return true;
         }
-        if cancel.is_cancelled() {
+        if env.cancelled() {
             return false;
         }
         backoff.snooze();
     }
 }
 
-/// Polls `done` until it returns true (then `true`), or until the run is cancelled or the
-/// environment's clock passes `deadline_ms` (then `false`).
+/// Polls `done` until it returns true (then `true`), or until the run is cancelled, the
+/// environment's clock passes `deadline_ms` or the run's own deadline (then `false`).
 ///
 /// The wait for forced interleavings: a thread held back until another has taken its step
 /// normally waits microseconds, but if that other thread never gets there (it was cancelled, or
@@ -84,7 +89,7 @@ pub const FORCE_WAIT_MS: f64 = 2000.0;
 pub const SLICE_MS: f64 = 5.0;
 
 /// Sleeps `ms` milliseconds in slices, measured on the environment's clock; `false` if the run
-/// was cancelled first.
+/// was cancelled (or reached its deadline) first.
 pub fn sleep_ms(env: &Env, ms: f64) -> bool {
     let deadline = env.now_ms() + ms;
     loop {
@@ -115,7 +120,8 @@ pub fn cpu_work(iterations: u64) -> u64 {
 /// Experiments start their workers behind a gate so the workers really overlap: spawning a
 /// thread takes tens of microseconds, long enough for a first thread to finish a short loop
 /// before the last one starts. The gate spins (then backs off), so it costs a few microseconds
-/// of CPU, and it is cancellable, so a gate whose threads never all arrive cannot hang a run.
+/// of CPU. It gives up on a cancel and at the run's deadline ([`Env::deadline_ms`]), so a gate
+/// whose threads never all arrive cannot hang a run.
 #[derive(Debug)]
 pub struct Gate {
     parties: u32,
@@ -134,15 +140,14 @@ impl Gate {
     }
 
     /// Arrives and waits for the others: `true` once all have arrived, `false` if the run was
-    /// cancelled first. The last to arrive notes the time the gate opened.
+    /// cancelled or reached its deadline first. The last to arrive notes the time the gate
+    /// opened.
     pub fn arrive_and_wait(&self, env: &Env) -> bool {
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.parties {
             self.opened_at
                 .store(env.now_ms().to_bits(), Ordering::Release);
         }
-        wait_until(env.cancel, || {
-            self.arrived.load(Ordering::Acquire) >= self.parties
-        })
+        wait_until(env, || self.arrived.load(Ordering::Acquire) >= self.parties)
     }
 
     /// When the gate opened (clock milliseconds), if it has.

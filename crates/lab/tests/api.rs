@@ -154,11 +154,7 @@ fn figure_keys_are_unique_kebab_case_and_include_the_outcome() {
 fn every_experiment_stops_when_cancelled_before_it_starts() {
     let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
     cancel.cancel();
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     for req in LabRequest::defaults() {
         match lab::run(&req, &env) {
             Err(LabError::Cancelled) => {}
@@ -250,11 +246,7 @@ fn every_experiment_stops_when_cancelled_midway() {
     ];
     for req in long {
         let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
-        let env = Env {
-            clock: &clock,
-            runner: &runner,
-            cancel: &cancel,
-        };
+        let env = Env::new(&clock, &runner, &cancel);
         let result = std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(std::time::Duration::from_millis(30));
@@ -371,11 +363,7 @@ fn u32_max_parameters_of_the_newer_experiments_are_refused_with_their_bounds() {
         ),
     ];
     let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     for (req, message) in cases {
         // Neither may overflow on parameters nobody validated yet.
         let _ = (req.threads_needed(), req.budget_ms());
@@ -434,11 +422,7 @@ fn repeat_of_forced_deadlock_is_always_yes() {
 #[test]
 fn repeat_runs_are_bounded() {
     let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     let req = LabRequest::Counter(CounterParams::default());
     let err = lab::repeat(&req, 201, &env, &mut |_| {}).unwrap_err();
     assert_eq!(
@@ -457,10 +441,11 @@ fn rayon_scope_runs_every_task_at_once() {
         assert_eq!(RayonScope.max_threads(), 4);
         // Each task waits until all have arrived: this only returns if all 4 run at once.
         let arrived = AtomicUsize::new(0);
-        let cancel = Cancel::new();
+        let (clock, cancel) = (StdClock::new(), Cancel::new());
+        let env = Env::new(&clock, &RayonScope, &cancel);
         RayonScope.run(4, &|_| {
             arrived.fetch_add(1, Ordering::SeqCst);
-            assert!(lab::wait::wait_until(&cancel, || arrived
+            assert!(lab::wait::wait_until(&env, || arrived
                 .load(Ordering::SeqCst)
                 == 4));
         });
@@ -476,11 +461,7 @@ fn rayon_pool_too_small_is_refused_with_a_clear_message() {
         .unwrap();
     pool.install(|| {
         let (clock, cancel) = (StdClock::new(), Cancel::new());
-        let env = Env {
-            clock: &clock,
-            runner: &RayonScope,
-            cancel: &cancel,
-        };
+        let env = Env::new(&clock, &RayonScope, &cancel);
         let err = lab::run(&LabRequest::Counter(CounterParams::default()), &env).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -110,11 +110,7 @@ fn too_many_threads_are_refused_with_a_clear_message() {
         Cancel::new(),
         StdThreads::with_max_threads(7),
     );
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     let req = LabRequest::Counter(CounterParams {
         threads: 8,
         ..CounterParams::default()
@@ -135,11 +131,7 @@ fn too_many_threads_are_refused_with_a_clear_message() {
 fn cancelled_counter_stops_early_and_says_so() {
     let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
     cancel.cancel();
-    let env = Env {
-        clock: &clock,
-        runner: &runner,
-        cancel: &cancel,
-    };
+    let env = Env::new(&clock, &runner, &cancel);
     let r = counter(CounterMode::Mutex, 2, lab::counter::MAX_INCREMENTS, &env);
     assert!(r.cancelled);
     assert!(r.expected < 2 * lab::counter::MAX_INCREMENTS);

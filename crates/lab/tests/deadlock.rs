@@ -101,11 +101,7 @@ fn pool_usable_after_recovered_deadlock() {
         .build()
         .expect("rayon pool");
     pool.install(|| {
-        let env = Env {
-            clock: &clock,
-            runner: &RayonScope,
-            cancel: &cancel,
-        };
+        let env = Env::new(&clock, &RayonScope, &cancel);
         for _ in 0..3 {
             assert!(deadlock(forced(LockOrdering::Opposite, 2), &env).recovered);
             let req = LabRequest::Counter(CounterParams {

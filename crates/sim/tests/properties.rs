@@ -195,6 +195,40 @@ proptest! {
     }
 
     #[test]
+    fn every_letter_the_format_reads_round_trips(ids in proptest::collection::vec(0u8..26, 0..300)) {
+        let s = Schedule(ids.into_iter().map(ThreadId).collect());
+        prop_assert_eq!(Schedule::decode(&s.encode()), Ok(s));
+    }
+
+    #[test]
+    fn decoded_strings_re_encode_canonically_and_never_longer(
+        text in "1\\.([a-z]([1-9][0-9]{0,2})?){0,30}",
+    ) {
+        let Ok(s) = Schedule::decode(&text) else {
+            // Only a count past the step limit can fail here.
+            let too_long = matches!(Schedule::decode(&text), Err(ScheduleError::TooLong { .. }));
+            prop_assert!(too_long, "{text}");
+            return Ok(());
+        };
+        let canonical = s.encode();
+        prop_assert!(canonical.len() <= text.len(), "{canonical} is longer than {text}");
+        prop_assert_eq!(Schedule::decode(&canonical), Ok(s));
+    }
+
+    #[test]
+    fn a_bad_character_is_reported_where_it_is(
+        prefix in "1\\.([a-z][1-9]?){0,10}",
+        bad in any::<char>().prop_filter("not a letter or digit", |c| !c.is_ascii_lowercase() && !c.is_ascii_digit()),
+        suffix in any::<String>(),
+    ) {
+        let text = format!("{prefix}{bad}{suffix}");
+        let pos = prefix.chars().count() + 1;
+        prop_assert_eq!(Schedule::decode(&text), Err(ScheduleError::BadChar { ch: bad, pos }));
+        let message = Schedule::decode(&text).unwrap_err().to_string();
+        prop_assert!(message.contains(&format!("position {pos}")), "{message}");
+    }
+
+    #[test]
     fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = Schedule::decode_bytes(&bytes);
     }

@@ -4,7 +4,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use crate::env::Cancel;
+use crate::env::Env;
 
 /// An emulated GIL, in the manner of CPython's.
 ///
@@ -45,7 +45,7 @@ struct GilState {
     switches: u64,
 }
 
-/// How long one wait lasts before the waiter checks for a cancel.
+/// How long one wait lasts before the waiter checks for a cancel or the run's deadline.
 const SLICE: Duration = Duration::from_millis(5);
 
 /// Holds the [`Gil`] while `held`; releases it on drop.
@@ -66,20 +66,20 @@ impl Gil {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Waits for the GIL; `None` if the run was cancelled first.
-    pub fn acquire(&self, cancel: &Cancel) -> Option<GilGuard<'_>> {
+    /// Waits for the GIL; `None` if the run was cancelled or reached its deadline first.
+    pub fn acquire(&self, env: &Env) -> Option<GilGuard<'_>> {
         let mut state = self.state();
         state.arrivals += 1;
-        self.take(state, cancel).then(|| GilGuard {
+        self.take(state, env).then(|| GilGuard {
             gil: self,
             held: true,
         })
     }
 
-    fn take(&self, mut state: MutexGuard<'_, GilState>, cancel: &Cancel) -> bool {
+    fn take(&self, mut state: MutexGuard<'_, GilState>, env: &Env) -> bool {
         state.waiting += 1;
         while state.held {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 state.waiting -= 1;
                 return false;
             }
@@ -112,8 +112,9 @@ impl Gil {
 impl GilGuard<'_> {
     /// The switch interval fired: if another thread is waiting, hand it the GIL, wait until it
     /// has taken it, then queue for the GIL again. With nobody waiting, keeps running (as
-    /// CPython does). `false` if the run was cancelled while waiting; the GIL is not held then.
-    pub fn switch(&mut self, cancel: &Cancel) -> bool {
+    /// CPython does). `false` if the run was cancelled or reached its deadline while waiting;
+    /// the GIL is not held then.
+    pub fn switch(&mut self, env: &Env) -> bool {
         let gil = self.gil;
         let mut state = gil.state();
         if state.waiting == 0 {
@@ -125,7 +126,7 @@ impl GilGuard<'_> {
         self.held = false;
         gil.free.notify_one();
         while state.takes == before {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 return false;
             }
             state = gil
@@ -134,7 +135,7 @@ impl GilGuard<'_> {
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        self.held = gil.take(state, cancel);
+        self.held = gil.take(state, env);
         self.held
     }
 }
@@ -151,28 +152,41 @@ impl Drop for GilGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::testing::with_env;
 
     #[test]
     fn switch_without_waiters_keeps_the_gil() {
-        let gil = Gil::new();
-        let cancel = Cancel::new();
-        let mut guard = gil.acquire(&cancel).unwrap();
-        assert!(guard.switch(&cancel));
-        assert_eq!(gil.switches(), 0);
+        with_env(None, |env| {
+            let gil = Gil::new();
+            let mut guard = gil.acquire(env).unwrap();
+            assert!(guard.switch(env));
+            assert_eq!(gil.switches(), 0);
+        });
     }
 
     #[test]
     fn a_waiter_gets_the_gil_on_switch() {
-        let gil = Gil::new();
-        let cancel = Cancel::new();
-        std::thread::scope(|s| {
-            let mut guard = gil.acquire(&cancel).unwrap();
-            s.spawn(|| drop(gil.acquire(&cancel).unwrap()));
-            while gil.state().waiting == 0 {
-                std::thread::yield_now();
-            }
-            assert!(guard.switch(&cancel));
+        with_env(None, |env| {
+            let gil = Gil::new();
+            std::thread::scope(|s| {
+                let mut guard = gil.acquire(env).unwrap();
+                s.spawn(|| drop(gil.acquire(env).unwrap()));
+                while gil.state().waiting == 0 {
+                    std::thread::yield_now();
+                }
+                assert!(guard.switch(env));
+            });
+            assert_eq!(gil.switches(), 1);
         });
-        assert_eq!(gil.switches(), 1);
+    }
+
+    #[test]
+    fn a_gil_that_is_never_released_is_given_up_at_the_deadline() {
+        with_env(Some(30.0), |env| {
+            let gil = Gil::new();
+            let _held = gil.acquire(env).unwrap();
+            assert!(gil.acquire(env).is_none());
+            assert!(env.timed_out());
+        });
     }
 }

@@ -250,11 +250,7 @@ mod tests {
     #[test]
     fn self_deadlock_is_a_cycle_of_one() {
         let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
-        let env = Env {
-            clock: &clock,
-            runner: &runner,
-            cancel: &cancel,
-        };
+        let env = Env::new(&clock, &runner, &cancel);
         let graph = WaitGraph::new(vec!["lock".into()], thread_names(1), 10.0);
         let held = graph.acquire(0, 0, &env).unwrap();
         assert_eq!(graph.acquire(0, 0, &env).unwrap_err(), WaitError::Deadlock);

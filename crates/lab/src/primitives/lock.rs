@@ -236,15 +236,9 @@ impl Drop for RLockGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::{Cancel, StdClock, StdThreads};
 
     fn with_env(f: impl FnOnce(&Env)) {
-        let (clock, cancel, runner) = (StdClock::new(), Cancel::new(), StdThreads::new());
-        f(&Env {
-            clock: &clock,
-            runner: &runner,
-            cancel: &cancel,
-        });
+        crate::env::testing::with_env(None, f);
     }
 
     #[test]

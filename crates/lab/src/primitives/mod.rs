@@ -2,8 +2,9 @@
 //! costs: a spin lock, an emulated GIL, Python-like locks and semaphores, two reader-writer
 //! locks, a bounded queue, and locks whose holders and waiters a deadlock watchdog can see.
 //!
-//! Every blocking call here waits in short timed slices and checks a [`crate::Cancel`] (or a
-//! `stop` callback), so no experiment can hang; none of it may run on the browser's main thread.
+//! Every blocking call here waits in short timed slices and checks [`crate::Env::cancelled`] (a
+//! cancel, or the run's deadline) or a `stop` callback, so no experiment can hang; none of it
+//! may run on the browser's main thread.
 
 pub mod gil;
 pub mod graph;

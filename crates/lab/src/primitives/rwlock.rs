@@ -4,18 +4,18 @@
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::env::Cancel;
+use crate::env::Env;
 use crate::primitives::lock::SLICE;
 
 /// The operations the rwlock experiment needs. Acquires return `false` if the run was cancelled
-/// while waiting (nothing is held then).
+/// or reached its deadline while waiting (nothing is held then).
 pub trait RwLockApi: Sync {
     /// Enters as a reader.
-    fn acquire_read(&self, cancel: &Cancel) -> bool;
+    fn acquire_read(&self, env: &Env) -> bool;
     /// Leaves as a reader.
     fn release_read(&self);
     /// Enters as the writer.
-    fn acquire_write(&self, cancel: &Cancel) -> bool;
+    fn acquire_write(&self, env: &Env) -> bool;
     /// Leaves as the writer.
     fn release_write(&self);
     /// Whether a reader arriving now would get in without waiting: a snapshot, for the rwlock
@@ -73,11 +73,11 @@ impl SeedRwLock {
 }
 
 impl RwLockApi for SeedRwLock {
-    fn acquire_read(&self, cancel: &Cancel) -> bool {
+    fn acquire_read(&self, env: &Env) -> bool {
         let mut state = self.state();
         // Blocked only while a writer holds the condition's lock.
         while state.writer_holds_lock {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 return false;
             }
             state = self.wait(state);
@@ -94,10 +94,10 @@ impl RwLockApi for SeedRwLock {
         }
     }
 
-    fn acquire_write(&self, cancel: &Cancel) -> bool {
+    fn acquire_write(&self, env: &Env) -> bool {
         let mut state = self.state();
         while state.writer_holds_lock || state.readers > 0 {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 return false;
             }
             state = self.wait(state);
@@ -159,10 +159,10 @@ impl WriterFirstRwLock {
 }
 
 impl RwLockApi for WriterFirstRwLock {
-    fn acquire_read(&self, cancel: &Cancel) -> bool {
+    fn acquire_read(&self, env: &Env) -> bool {
         let mut state = self.state();
         while state.writer || state.writers_waiting > 0 {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 return false;
             }
             state = self.wait(state);
@@ -179,11 +179,11 @@ impl RwLockApi for WriterFirstRwLock {
         }
     }
 
-    fn acquire_write(&self, cancel: &Cancel) -> bool {
+    fn acquire_write(&self, env: &Env) -> bool {
         let mut state = self.state();
         state.writers_waiting += 1;
         while state.writer || state.readers > 0 {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 state.writers_waiting -= 1;
                 self.changed.notify_all();
                 return false;
@@ -209,17 +209,19 @@ impl RwLockApi for WriterFirstRwLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::testing::with_env;
 
     fn readers_share_and_writer_excludes(lock: &dyn RwLockApi) {
-        let cancel = Cancel::new();
-        assert!(lock.acquire_read(&cancel));
-        assert!(lock.acquire_read(&cancel));
-        lock.release_read();
-        lock.release_read();
-        assert!(lock.acquire_write(&cancel));
-        lock.release_write();
-        assert!(lock.acquire_read(&cancel));
-        lock.release_read();
+        with_env(None, |env| {
+            assert!(lock.acquire_read(env));
+            assert!(lock.acquire_read(env));
+            lock.release_read();
+            lock.release_read();
+            assert!(lock.acquire_write(env));
+            lock.release_write();
+            assert!(lock.acquire_read(env));
+            lock.release_read();
+        });
     }
 
     #[test]
@@ -234,29 +236,46 @@ mod tests {
 
     #[test]
     fn only_the_writer_first_lock_turns_readers_away_while_a_writer_waits() {
-        let cancel = Cancel::new();
-        let (seed, writer_first) = (SeedRwLock::new(), WriterFirstRwLock::new());
-        assert!(seed.admits_readers() && writer_first.admits_readers());
-        // A writer waiting behind a reader, as `acquire_write` leaves the state while it waits.
-        assert!(writer_first.acquire_read(&cancel));
-        writer_first.state().writers_waiting += 1;
-        assert!(!writer_first.admits_readers());
-        writer_first.state().writers_waiting -= 1;
-        writer_first.release_read();
-        // The seed's lock turns readers away only while the writer is inside.
-        assert!(seed.acquire_write(&cancel));
-        assert!(!seed.admits_readers());
-        seed.release_write();
-        assert!(seed.admits_readers());
+        with_env(None, |env| {
+            let (seed, writer_first) = (SeedRwLock::new(), WriterFirstRwLock::new());
+            assert!(seed.admits_readers() && writer_first.admits_readers());
+            // A writer waiting behind a reader, as `acquire_write` leaves the state while it
+            // waits.
+            assert!(writer_first.acquire_read(env));
+            writer_first.state().writers_waiting += 1;
+            assert!(!writer_first.admits_readers());
+            writer_first.state().writers_waiting -= 1;
+            writer_first.release_read();
+            // The seed's lock turns readers away only while the writer is inside.
+            assert!(seed.acquire_write(env));
+            assert!(!seed.admits_readers());
+            seed.release_write();
+            assert!(seed.admits_readers());
+        });
     }
 
     #[test]
     fn cancelled_writer_gives_up_while_readers_hold() {
-        let cancel = Cancel::new();
-        let lock = WriterFirstRwLock::new();
-        assert!(lock.acquire_read(&cancel));
-        cancel.cancel();
-        assert!(!lock.acquire_write(&cancel));
-        assert_eq!(lock.state().writers_waiting, 0);
+        with_env(None, |env| {
+            let lock = WriterFirstRwLock::new();
+            assert!(lock.acquire_read(env));
+            env.cancel.cancel();
+            assert!(!lock.acquire_write(env));
+            assert_eq!(lock.state().writers_waiting, 0);
+        });
+    }
+
+    #[test]
+    fn a_writer_behind_a_reader_that_never_leaves_gives_up_at_the_deadline() {
+        with_env(Some(30.0), |env| {
+            for lock in [
+                &SeedRwLock::new() as &dyn RwLockApi,
+                &WriterFirstRwLock::new(),
+            ] {
+                assert!(lock.acquire_read(env));
+                assert!(!lock.acquire_write(env));
+            }
+            assert!(env.timed_out());
+        });
     }
 }

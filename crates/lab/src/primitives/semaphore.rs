@@ -1,11 +1,11 @@
 //! Python's `threading.Semaphore` and `threading.BoundedSemaphore`: a counter of permits, with
-//! cancellable waits.
+//! waits that give up on a cancel or at the run's deadline.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use crate::env::Cancel;
+use crate::env::Env;
 use crate::primitives::lock::SLICE;
 
 /// A counting semaphore with Python's semantics.
@@ -54,9 +54,10 @@ impl Semaphore {
         self.take_now().then(|| Permit { semaphore: self })
     }
 
-    /// Takes a permit, waiting while there is none; `None` if the run was cancelled first.
-    pub fn acquire(&self, cancel: &Cancel) -> Option<Permit<'_>> {
-        self.take(cancel).then(|| Permit { semaphore: self })
+    /// Takes a permit, waiting while there is none; `None` if the run was cancelled or reached
+    /// its deadline first.
+    pub fn acquire(&self, env: &Env) -> Option<Permit<'_>> {
+        self.take(env).then(|| Permit { semaphore: self })
     }
 
     /// Lowers the count if it is above 0; `true` if it did.
@@ -69,11 +70,11 @@ impl Semaphore {
         free
     }
 
-    /// Lowers the count, waiting while it is 0; `false` if the run was cancelled first.
-    fn take(&self, cancel: &Cancel) -> bool {
+    /// Lowers the count, waiting while it is 0; `false` if the run had to stop first.
+    fn take(&self, env: &Env) -> bool {
         let mut count = self.count();
         while *count == 0 {
-            if cancel.is_cancelled() {
+            if env.cancelled() {
                 return false;
             }
             count = self
@@ -173,10 +174,11 @@ impl BoundedSemaphore {
             .then(|| BoundedPermit { semaphore: self })
     }
 
-    /// Takes a permit, waiting while there is none; `None` if the run was cancelled first.
-    pub fn acquire(&self, cancel: &Cancel) -> Option<BoundedPermit<'_>> {
+    /// Takes a permit, waiting while there is none; `None` if the run was cancelled or reached
+    /// its deadline first.
+    pub fn acquire(&self, env: &Env) -> Option<BoundedPermit<'_>> {
         self.inner
-            .take(cancel)
+            .take(env)
             .then(|| BoundedPermit { semaphore: self })
     }
 
@@ -205,6 +207,20 @@ impl Drop for BoundedPermit<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env::testing::with_env;
+
+    #[test]
+    fn acquire_with_no_permit_left_gives_up_at_the_deadline() {
+        with_env(Some(30.0), |env| {
+            let sem = Semaphore::new(1);
+            let _held = sem.acquire(env).expect("free");
+            assert!(sem.acquire(env).is_none());
+            assert!(env.timed_out());
+            let bounded = BoundedSemaphore::new(1);
+            let _also_held = bounded.acquire(env).expect("free");
+            assert!(bounded.acquire(env).is_none());
+        });
+    }
 
     #[test]
     fn unmatched_release_adds_a_permit() {

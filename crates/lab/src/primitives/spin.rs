@@ -55,6 +55,11 @@ impl SpinLock {
 
     /// Takes the lock and adds the number of spins it waited to `spins` (the figure the counter
     /// experiment reports as wasted spins).
+    ///
+    /// Unlike the lab's other waits this one has no deadline, and needs none: the counter's
+    /// holders keep it for one increment, never wait while holding it, and release it when the
+    /// guard drops, even while unwinding. The spin is bounded by the holder's few instructions
+    /// (plus however long the OS deschedules it).
     pub fn lock_counting_spins(&self, spins: &mut u64) -> SpinGuard<'_> {
         loop {
             if self

@@ -14,23 +14,13 @@ pub fn on_both_runners(body: impl Fn(&Env) + Sync) {
     let clock = StdClock::new();
     let cancel = Cancel::new();
     let std_runner = StdThreads::new();
-    body(&Env {
-        clock: &clock,
-        runner: &std_runner,
-        cancel: &cancel,
-    });
+    body(&Env::new(&clock, &std_runner, &cancel));
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(POOL_THREADS)
         .build()
         .expect("rayon pool");
-    pool.install(|| {
-        body(&Env {
-            clock: &clock,
-            runner: &RayonScope,
-            cancel: &cancel,
-        })
-    });
+    pool.install(|| body(&Env::new(&clock, &RayonScope, &cancel)));
 }
 
 /// Runs `req` and unwraps the report.
