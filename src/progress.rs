@@ -237,4 +237,42 @@ mod tests {
         }
         assert_eq!(p.lessons_complete(), lessons::all().len());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Anything stored reads without a panic, and what it reads is consistent: only goals
+        /// of real variants, and it round-trips.
+        #[test]
+        fn any_stored_text_reads_safely(text in any::<String>()) {
+            let p = Progress::from_json(Some(&text));
+            prop_assert_eq!(Progress::from_json(Some(&p.to_json())), p);
+        }
+
+        /// Well-formed JSON of roughly the right shape, with any names and numbers in it.
+        #[test]
+        fn any_shaped_json_reads_safely(
+            version in prop_oneof![Just(1u64), any::<u64>()],
+            met in proptest::collection::btree_map("[a-z-]{0,20}", proptest::collection::vec("[a-z-]{0,16}", 0..4), 0..5),
+            predicted in proptest::collection::btree_map("[a-z -]{0,40}", any::<u64>(), 0..5),
+        ) {
+            let mut met = met;
+            met.insert("race-condition".to_string(), vec!["no-lock".to_string(), "nope".to_string()]);
+            let text = serde_json::json!({ "version": version, "met": met, "predicted": predicted }).to_string();
+            let p = Progress::from_json(Some(&text));
+            let race = race();
+            if version == 1 {
+                prop_assert!(p.is_met(race, "no-lock"));
+            } else {
+                prop_assert!(p.is_empty());
+            }
+            prop_assert!(!p.is_met(race, "nope"));
+            for l in lessons::all() {
+                let (m, g) = p.score(l);
+                prop_assert!(m <= g);
+            }
+        }
+    }
 }

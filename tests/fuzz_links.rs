@@ -318,7 +318,7 @@ proptest! {
                 }
                 PageAction::Replay(text) => {
                     if let Ok(schedule) = Schedule::decode(&text) {
-                        s.start_replay(schedule);
+                        s.start_replay(schedule, false);
                     }
                 }
             }

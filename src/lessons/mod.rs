@@ -463,7 +463,7 @@ mod tests {
     #[test]
     fn every_prediction_is_judged_from_a_real_run() {
         let (clock, cancel, runner) = (lab::StdClock::new(), lab::Cancel::new(), lab::StdThreads::new());
-        let env = lab::Env { clock: &clock, runner: &runner, cancel: &cancel };
+        let env = lab::Env::new(&clock, &runner, &cancel);
         let mut runs: Vec<(lab::LabRequest, lab::LabReport)> = Vec::new();
         let mut predicts = Vec::new();
         for l in all() {
