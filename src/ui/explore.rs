@@ -22,6 +22,8 @@ use crate::web::dom;
 
 /// Milliseconds of exploring per slice before yielding to the browser.
 const SLICE_MS: f64 = 8.0;
+/// How long a pool exploration may take before the page gives up on the worker.
+const EXPLORE_DEADLINE_MS: u32 = 120_000;
 /// States expanded between clock checks.
 const CHUNK: usize = 200;
 
@@ -220,7 +222,11 @@ pub fn explore_sliced(
                 })
             };
             wasm_bindgen_futures::spawn_local(async move {
-                let r = fut.await;
+                // Far beyond any lesson's exploration (under a second on a pool thread): a
+                // worker that never answers is given up on.
+                let r = crate::web::pool::within(fut, EXPLORE_DEADLINE_MS).await.unwrap_or_else(|| {
+                    Some(Err("the worker thread did not answer within two minutes; reload the page to start fresh worker threads".to_string()))
+                });
                 drop(watch);
                 if !alive() {
                     return;

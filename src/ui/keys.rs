@@ -28,6 +28,24 @@ pub fn typing_in_field(e: &web_sys::KeyboardEvent) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether the overlay is open (page keys stay inactive behind it).
+pub fn overlay_open() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector("[data-testid=keys-overlay]").ok().flatten())
+        .is_some()
+}
+
+/// Makes everything but the overlay inert (no focus, no clicks) while it is open.
+fn set_inert(on: bool) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    for sel in ["header.topbar", "main", "footer", ".skip-link"] {
+        if let Ok(Some(el)) = doc.query_selector(sel) {
+            let _ = if on { el.set_attribute("inert", "") } else { el.remove_attribute("inert") };
+        }
+    }
+}
+
 /// Listens for `?` and draws the overlay while open.
 #[function_component(KeysOverlay)]
 pub fn keys_overlay() -> Html {
@@ -70,6 +88,7 @@ pub fn keys_overlay() -> Html {
     {
         let (close_ref, before) = (close_ref.clone(), before.clone());
         use_effect_with(*open, move |&is_open| {
+            set_inert(is_open);
             if is_open {
                 if let Some(b) = close_ref.cast::<web_sys::HtmlElement>() {
                     let _ = b.focus();

@@ -62,6 +62,9 @@ pub(super) struct PageState {
     explore_nonce: u32,
     /// Hints shown for the current variant: 0 none, 1 the nudge, 2 the stronger hint too.
     hints: u8,
+    /// Bumped when a learner's step or a replay's tick reaches the variant's goal (a state
+    /// restored from a link or a reload does not count: the learner did not reach it here).
+    goals_reached: u32,
 }
 
 /// What the learner (or a timer) does on the lesson page.
@@ -101,6 +104,7 @@ impl Reducible for PageState {
         let stepper = s.stepper.clone();
         let mut guard = stepper.0.borrow_mut();
         let st = &mut *guard;
+        let reaches = matches!(action, Action::Step(_) | Action::Tick) && !st.goal_met();
         match action {
             Action::Step(t) => {
                 if st.step(t).is_ok() {
@@ -148,6 +152,10 @@ impl Reducible for PageState {
             Action::Replay(schedule, bug) => st.start_replay(schedule, bug),
             Action::Load(q) => {
                 if let Ok(fresh) = Stepper::from_query(st.lesson(), &q) {
+                    if fresh.variant_index() != st.variant_index() {
+                        s.hints = 0;
+                        s.want_bad = false;
+                    }
                     *st = fresh;
                 }
             }
@@ -173,6 +181,9 @@ impl Reducible for PageState {
                     }
                 }
             }
+        }
+        if reaches && st.goal_met() {
+            s.goals_reached += 1;
         }
         Rc::new(s)
     }
@@ -228,6 +239,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
         want_bad: false,
         explore_nonce: 0,
         hints: 0,
+        goals_reached: 0,
     });
     let progress = use_progress();
 
@@ -269,7 +281,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             let listener = web_sys::window().and_then(|w| w.document()).map(|doc| {
                 EventListener::new_with_options(&doc, "keydown", EventListenerOptions::enable_prevent_default(), move |e| {
                     let Some(e) = e.dyn_ref::<web_sys::KeyboardEvent>() else { return };
-                    if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_in_field(e) {
+                    if e.ctrl_key() || e.meta_key() || e.alt_key() || typing_in_field(e) || super::keys::overlay_open() {
                         return;
                     }
                     let key = e.key();
@@ -295,13 +307,12 @@ fn lesson_view(props: &LessonViewProps) -> Html {
         });
     }
 
-    // A goal reached (by stepping or replaying) is remembered.
+    // A goal the learner reached here (by stepping or replaying) is remembered.
     {
         let progress = progress.clone();
-        let met = state.stepper.get().goal_met();
         let slug = state.stepper.get().variant().slug;
-        use_effect_with((slug, met), move |&(slug, met)| {
-            if met {
+        use_effect_with(state.goals_reached, move |&n| {
+            if n > 0 {
                 progress.dispatch(Change::Meet(lesson, slug));
             }
         });

@@ -29,7 +29,7 @@ pub fn prediction(props: &PredictionProps) -> Html {
             let (said, was) = (props.choices.get(c).copied().unwrap_or(""), props.choices.get(m).copied().unwrap_or(""));
             let right = c == m;
             Some(html! {
-                <p class={classes!("predict-result", if right { "good" } else { "bad" })} data-testid="predict-result" data-correct={right.to_string()}>
+                <p class={classes!("predict-result", if right { "good" } else { "bad" })} role="status" data-testid="predict-result" data-correct={right.to_string()}>
                     <strong>{if right { "Your prediction held. " } else { "Not what you predicted. " }}</strong>
                     {format!("You said “{said}”; {} showed “{was}”.", props.by)}
                 </p>

@@ -82,12 +82,12 @@ pub async fn pool_started() -> Result<(), String> {
     }
 }
 
-/// How long the page waits for a pool run before it gives up on it: three times the run's
-/// generous budget ([`LabRequest::budget_ms`]) plus ten seconds, per run. A run that misses it
-/// has almost certainly lost a worker (a panic aborts the worker's wasm instance, and its
-/// reply never comes).
+/// How long the page waits for a pool run before it gives up on it: lab's own deadline for
+/// the run ([`LabRequest::deadline_ms`], after which a healthy run reports `TimedOut` itself)
+/// plus ten seconds, per run. A run that misses it has almost certainly lost a worker (a
+/// panic aborts the worker's wasm instance, and its reply never comes).
 pub fn deadline_ms(req: &LabRequest, runs: u32) -> u32 {
-    let one = req.budget_ms().saturating_mul(3).saturating_add(10_000);
+    let one = req.deadline_ms().saturating_add(10_000);
     u32::try_from(one.saturating_mul(u64::from(runs.max(1)))).unwrap_or(u32::MAX)
 }
 
@@ -190,6 +190,15 @@ pub fn explore_on_pool(
     if EXPLORING.with(|e| e.replace(true)) {
         return None;
     }
+    /// Frees the explorer thread's slot when the future ends or is dropped (a deadline, or a
+    /// caller that gave up), even if the worker never answers.
+    struct Free;
+    impl Drop for Free {
+        fn drop(&mut self) {
+            EXPLORING.with(|e| e.set(false));
+        }
+    }
+    let free = Free;
     let (tx, mut rx) = futures_channel::mpsc::unbounded();
     rayon::spawn(move || {
         let mut ex = match Explorer::new(scn, ExploreLimits::default()) {
@@ -217,6 +226,7 @@ pub fn explore_on_pool(
         }
     });
     Some(async move {
+        let _free = free;
         let mut out = None;
         while let Some(msg) = rx.next().await {
             match msg {
@@ -227,7 +237,6 @@ pub fn explore_on_pool(
                 }
             }
         }
-        EXPLORING.with(|e| e.set(false));
         out
     })
 }

@@ -40,8 +40,12 @@ test('a goal met by stepping is remembered across a reload, shown on the course 
   await keys(page, null, '1', '2', '2', '2', '2', '1', '1', '1');
   await page.getByTestId('goal-met').waitFor();
   assert.equal(await page.getByTestId('lesson-progress').getAttribute('data-progress'), '1/2');
+  // Reopen with no schedule in the link: only what was stored can say the goal was met.
+  await page.goto(`${server.origin}/#/`);
+  await page.goto(`${server.origin}/#/lesson/race-condition?v=no-lock`);
   await page.reload();
   await page.getByTestId('lesson').waitFor();
+  assert.equal((await page.getByTestId('step-count').textContent()).trim(), '0');
   assert.equal(await page.getByTestId('goal').getAttribute('data-met'), 'true', 'remembered after reload');
   const stored = JSON.parse(await page.evaluate(k => localStorage.getItem(k), KEY));
   assert.equal(stored.version, 1);
@@ -52,6 +56,11 @@ test('a goal met by stepping is remembered across a reload, shown on the course 
   await page.getByTestId('reset-confirm').click();
   await page.waitForFunction(() => document.querySelector('[data-lesson="race-condition"]').dataset.progress === '0/2');
   assert.equal(await page.evaluate(k => localStorage.getItem(k), KEY), null);
+  // A link that restores a run ending in the bug does not meet the goal for the learner.
+  await page.goto(`${server.origin}/#/lesson/race-condition?v=no-lock&s=1.ab4a3`);
+  await page.getByTestId('lesson').waitFor();
+  await page.getByTestId('outcome').waitFor();
+  assert.equal(await page.getByTestId('goal').getAttribute('data-met'), 'false');
   assertClean(problems);
   await context.close();
 });
@@ -81,6 +90,11 @@ test('corrupt, foreign or old stored progress is ignored with no error and no lo
     Object.defineProperty(Storage.prototype, 'setItem', { value: fail });
   });
   assert.equal(await homeProgress(page, server.origin, 'race-condition'), '0/2');
+  // Meeting a goal writes progress: refused, it still counts for this visit.
+  await page.goto(`${server.origin}/#/lesson/race-condition?v=no-lock`);
+  await page.getByTestId('lesson').waitFor();
+  await keys(page, null, '1', '2', '2', '2', '2', '1', '1', '1');
+  await page.getByTestId('goal-met').waitFor();
   assertClean(problems);
   await context.close();
 });
@@ -149,23 +163,28 @@ test('predict, then run on real threads: the measurement picks an answer and the
 
 test('keyboard: ? lists the keys, Escape closes it and gives focus back, keys do nothing while typing', async () => {
   const { page, context, problems } = await openLesson(browser, server.origin, 'race-condition');
+  await page.getByRole('button', { name: 'Step T1', exact: true }).focus();
   await page.keyboard.press('?');
   const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await dialog.waitFor();
   assert.match(await dialog.textContent(), /Step thread 1/);
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Close');
   await page.screenshot({ path: shot('journey-keys.png') });
+  // Keys behind the overlay do nothing; Tab cannot leave it (the page behind is inert).
+  await page.keyboard.press('1');
+  assert.equal((await page.getByTestId('step-count').textContent()).trim(), '0');
+  assert.equal(await page.locator('main[inert]').count(), 1);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Step T1');
   // Typing in a field: neither `?` nor a digit acts.
-  const speed = page.locator('input[type=number]').first();
-  if (await speed.count()) {
-    await speed.focus();
-    await page.keyboard.press('?');
-    await page.keyboard.press('1');
-    assert.equal(await page.getByRole('dialog').count(), 0);
-    assert.equal((await page.getByTestId('step-count').textContent()).trim(), '0');
-  }
+  const field = page.locator('input[type=number]').first();
+  assert.ok(await field.count() > 0, 'the lesson has a number field');
+  await field.focus();
+  await page.keyboard.press('?');
+  await page.keyboard.press('1');
+  assert.equal(await page.getByRole('dialog').count(), 0);
+  assert.equal((await page.getByTestId('step-count').textContent()).trim(), '0');
   assertClean(problems);
   await context.close();
 });

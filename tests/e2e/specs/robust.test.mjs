@@ -41,7 +41,8 @@ test('a double click on Run starts one run', async () => {
   await lesson.waitForPool();
   const card = page.locator('[data-testid=lesson] [data-testid=experiment]');
   await card.locator('#counter-increments').fill('100000');
-  await card.getByRole('button', { name: 'Run', exact: true }).dblclick();
+  // Two clicks in one task, before Yew can re-render and disable the button.
+  await card.getByRole('button', { name: 'Run', exact: true }).evaluate(b => { b.click(); b.click(); });
   await card.locator('[data-testid=lab-result]').waitFor({ timeout: 60_000 });
   await card.getByRole('button', { name: 'Run', exact: true }).waitFor();
   await page.waitForTimeout(500);
