@@ -10,6 +10,22 @@ use crate::lessons::{self, Lesson, Part};
 pub fn home() -> Html {
     let progress = use_progress();
     let confirming = use_state(|| false);
+    // Focus follows the reset control as it changes shape: onto "Yes, reset" when asked, back
+    // onto the progress line when done or cancelled.
+    let (yes_ref, line_ref) = (use_node_ref(), use_node_ref());
+    {
+        let (yes_ref, line_ref) = (yes_ref.clone(), line_ref.clone());
+        let first = use_mut_ref(|| true);
+        use_effect_with(*confirming, move |&asking| {
+            if std::mem::replace(&mut *first.borrow_mut(), false) {
+                return;
+            }
+            let target = if asking { yes_ref.cast::<web_sys::HtmlElement>() } else { line_ref.cast::<web_sys::HtmlElement>() };
+            if let Some(el) = target {
+                let _ = el.focus();
+            }
+        });
+    }
     let mut parts: Vec<(Part, Vec<&'static Lesson>)> = Vec::new();
     for l in lessons::all() {
         match parts.last_mut() {
@@ -28,7 +44,7 @@ pub fn home() -> Html {
             </section>
             <section class="progress-bar-row" aria-label="Your progress" data-testid="course-progress"
                 data-complete={progress.0.lessons_complete().to_string()}>
-                <p>{ if progress.0.is_empty() {
+                <p ref={line_ref} tabindex="-1">{ if progress.0.is_empty() {
                     "Your progress is kept in this browser only: each goal you meet is ticked off here.".to_string()
                 } else {
                     format!("{} of {} lessons complete. Progress is kept in this browser only.", progress.0.lessons_complete(), lessons::all().len())
@@ -37,7 +53,7 @@ pub fn home() -> Html {
                     if *confirming {
                         <span class="row" role="group" aria-label="Reset progress?">
                             <span>{"Forget every goal and prediction?"}</span>
-                            <button type="button" class="danger" data-testid="reset-confirm" onclick={{
+                            <button type="button" class="danger" data-testid="reset-confirm" ref={yes_ref} onclick={{
                                 let (progress, confirming) = (progress.clone(), confirming.clone());
                                 Callback::from(move |_| { progress.dispatch(Change::Reset); confirming.set(false); })
                             }}>{"Yes, reset"}</button>

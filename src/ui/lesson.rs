@@ -437,10 +437,16 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     }
 }
 
-/// What the last step did, in words, for screen readers (and the run's end when it ended).
+/// What the last step did, in words, for screen readers (and the run's end when it ended);
+/// nothing while Play is running.
 fn narration(st: &Stepper) -> String {
     let run = st.run();
     let Some(e) = run.events().last() else { return String::new() };
+    // While Play runs (up to a step every 80 ms) a screen reader would fall behind: say
+    // nothing until it pauses or the run ends.
+    if st.playing() && !run.machine().is_over() {
+        return String::new();
+    }
     let what = e.to_string();
     let what = what.strip_prefix(&format!("{} ", e.thread)).unwrap_or(&what);
     let mut s = format!("Step {}: thread {} ran {} and {what}.", run.len(), e.thread.0 + 1, e.op_text());
@@ -479,10 +485,11 @@ fn hints(state: &UseReducerHandle<PageState>) -> Html {
                 </div>
             })) }
             <div class="row">
+                // One button slot: the next hint, then "show me" in its place, so keyboard
+                // focus stays on it as the hints unfold.
                 if let Some(label) = next {
                     <button type="button" data-testid="hint-more" onclick={{ let state = state.clone(); Callback::from(move |_| state.dispatch(Action::MoreHint)) }}>{label}</button>
-                }
-                if next.is_none() {
+                } else {
                     <button type="button" data-testid="show-me" onclick={{ let state = state.clone(); Callback::from(move |_| { scroll_to("stage"); state.dispatch(Action::ShowMe) }) }}>{show_me}</button>
                 }
             </div>

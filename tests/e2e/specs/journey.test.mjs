@@ -53,7 +53,8 @@ test('a goal met by stepping is remembered across a reload, shown on the course 
   assert.equal(await homeProgress(page, server.origin, 'race-condition'), '1/2');
   await page.screenshot({ path: shot('journey-home-progress.png'), fullPage: true });
   await page.getByTestId('reset-progress').click();
-  await page.getByTestId('reset-confirm').click();
+  await page.waitForFunction(() => document.activeElement?.dataset.testid === 'reset-confirm');
+  await page.keyboard.press('Enter');
   await page.waitForFunction(() => document.querySelector('[data-lesson="race-condition"]').dataset.progress === '0/2');
   assert.equal(await page.evaluate(k => localStorage.getItem(k), KEY), null);
   // A link that restores a run ending in the bug does not meet the goal for the learner.
@@ -108,6 +109,8 @@ test('graded hints: a nudge, a stronger hint, then "show me" replays the bug and
   await page.getByTestId('hint-more').click();
   await page.locator('[data-testid=hint][data-level="2"]').waitFor();
   assert.equal(await page.getByTestId('hint-more').count(), 0, 'two levels of text');
+  // The button became "show me" in place: keyboard focus is still on it.
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), 'show-me');
   assert.ok((await page.locator('[data-testid=hint]').allTextContents()).every(t => t.trim().length > 20));
   await page.screenshot({ path: shot('journey-hints.png') });
   await page.getByTestId('show-me').click();
