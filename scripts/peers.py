@@ -71,6 +71,31 @@ class Shared:
         self.counter = 0
 
 
+def two_locks(program: str, lib):
+    """Two threads each take two locks, in opposite or the same order; `lib` is `threading` or
+    `ploom` (both have `Lock` and `Thread`)."""
+    opposite = program == "locks-opposite-order"
+
+    def model() -> None:
+        lock1, lock2 = lib.Lock(), lib.Lock()
+
+        def work(first, second) -> None:
+            with first:
+                with second:
+                    pass
+
+        ts = [
+            lib.Thread(target=work, args=(lock1, lock2)),
+            lib.Thread(target=work, args=(lock2, lock1) if opposite else (lock1, lock2)),
+        ]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    return model
+
+
 def it_model(program: str):
     """interleave-test: a zero-argument model that starts threads, joins them and asserts."""
     if program.startswith(("race", "locked-race")):
@@ -97,26 +122,7 @@ def it_model(program: str):
 
         return model
     if program.startswith("locks-"):
-        opposite = program == "locks-opposite-order"
-
-        def model() -> None:
-            lock1, lock2 = threading.Lock(), threading.Lock()
-
-            def work(first, second) -> None:
-                with first:
-                    with second:
-                        pass
-
-            ts = [
-                threading.Thread(target=work, args=(lock1, lock2)),
-                threading.Thread(target=work, args=(lock2, lock1) if opposite else (lock1, lock2)),
-            ]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-
-        return model
+        return two_locks(program, threading)
     if program.startswith("producer-consumer"):
         tasks = pc_tasks(program)
 
@@ -256,26 +262,7 @@ def ploom_scenario(program: str):
 
         return scenario
     if program.startswith("locks-"):
-        opposite = program == "locks-opposite-order"
-
-        def scenario() -> None:
-            lock1, lock2 = ploom.Lock(), ploom.Lock()
-
-            def work(first, second) -> None:
-                with first:
-                    with second:
-                        pass
-
-            ts = [
-                ploom.Thread(target=work, args=(lock1, lock2)),
-                ploom.Thread(target=work, args=(lock2, lock1) if opposite else (lock1, lock2)),
-            ]
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-
-        return scenario
+        return two_locks(program, ploom)
     # ploom 0.1.x models SharedCell, Lock and Thread only: no Queue, Condition or Semaphore to
     # build a blocking queue from (a hand-made one would have to spin, which it cannot explore).
     return None

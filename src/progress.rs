@@ -158,16 +158,12 @@ fn prediction_choices(key: &str) -> Option<usize> {
     let l = lessons::by_slug(lesson)?;
     let v = l.variant(l.variant_index(variant)?);
     match what {
-        "explore" => Some(EXPLORE_CHOICES.len()),
+        "explore" => Some(lessons::predict::EXPLORE_CHOICES.len()),
         "real" => v.real.and_then(|r| r.predict).map(|p| p.choices.len()),
         _ => None,
     }
 }
 
-/// The question asked before a variant's first exploration.
-pub const EXPLORE_QUESTION: &str = "Before the explorer runs every interleaving: will any of them go wrong?";
-/// Its choices; the answer is 1 when some schedule ends in the variant's bug.
-pub const EXPLORE_CHOICES: &[&str] = &["No order of steps goes wrong", "Some order of steps goes wrong"];
 
 #[cfg(test)]
 mod tests {

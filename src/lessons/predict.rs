@@ -10,6 +10,12 @@ use lab::LabReport;
 
 use super::Predict;
 
+/// The question asked before a variant's first exploration (every lesson: the explorer's
+/// answer is the same kind everywhere).
+pub const EXPLORE_QUESTION: &str = "Before the explorer runs every interleaving: will any of them go wrong?";
+/// Its choices; the explorer bears out 1 when some schedule ends in the variant's bug.
+pub const EXPLORE_CHOICES: &[&str] = &["No order of steps goes wrong", "Some order of steps goes wrong"];
+
 /// How many times faster than one after another counts as "clearly sooner".
 const CLEARLY_FASTER: f64 = 1.3;
 

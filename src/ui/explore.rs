@@ -1,7 +1,7 @@
-//! "Which interleavings break it?": the exhaustive explorer for the current variant, run in
-//! time-boxed slices so the page stays responsive, judged by the variant's own rule (what
-//! counts as its bug). A new variant or leaving the page abandons a run in progress (a
-//! generation counter).
+//! "Which interleavings break it?": the exhaustive explorer for the current variant, run on
+//! the worker pool's explorer thread (or, without the pool, in time-boxed slices on the page)
+//! so the page stays responsive, judged by the variant's own rule (what counts as its bug). A
+//! new variant, Cancel or leaving the page abandons a run in progress (a generation counter).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -17,7 +17,8 @@ use super::pool::use_pool;
 use super::predict::Prediction;
 use super::progress::{use_progress, Change};
 use crate::lessons::{self, Expect, Exploration, Lesson, Variant, Verdict};
-use crate::progress::{Ask, EXPLORE_CHOICES, EXPLORE_QUESTION};
+use crate::lessons::predict::{EXPLORE_CHOICES, EXPLORE_QUESTION};
+use crate::progress::Ask;
 use crate::web::dom;
 
 /// Milliseconds of exploring per slice before yielding to the browser.
@@ -75,7 +76,7 @@ pub fn explore_panel(props: &ExplorePanelProps) -> Html {
                 Rc::new(move || *generation.borrow() == gen)
             };
             let (st1, st2, on_explored) = (status.clone(), status.clone(), on_explored.clone());
-            explore_sliced(
+            explore_variant(
                 variant,
                 pool_ready,
                 alive,
@@ -190,7 +191,7 @@ pub struct Explored {
 /// zero-delay timeout between them, so the page stays responsive). Reports progress, then the
 /// result. Stops as soon as `alive` says the caller no longer wants it (a pool exploration is
 /// told to stop within a tenth of a second).
-pub fn explore_sliced(
+pub fn explore_variant(
     variant: &'static Variant,
     pool: bool,
     alive: Rc<dyn Fn() -> bool>,

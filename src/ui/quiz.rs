@@ -7,7 +7,7 @@ use std::rc::Rc;
 use sim::Schedule;
 use yew::prelude::*;
 
-use super::explore::{count, explore_sliced, Explored};
+use super::explore::{count, explore_variant, Explored};
 use super::markup;
 use super::pool::use_pool;
 use super::progress::{use_progress, Change};
@@ -73,7 +73,7 @@ fn quiz_item(props: &QuizItemProps) -> Html {
             }
             check.set(Check::Exploring { answer: says_safe });
             let (c1, alive, progress) = (check.clone(), alive.clone(), progress.clone());
-            explore_sliced(
+            explore_variant(
                 variant,
                 pool_ready,
                 Rc::new(move || *alive.borrow()),
