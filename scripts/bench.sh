@@ -46,7 +46,7 @@ echo "== page: pool ready after navigation, long tasks while every lesson explor
 # Every figure line above, as JSON.
 python3 - "$OUT/bench.txt" "$OUT/bench.json" <<'PY'
 import json, re, sys
-figs = {"explorer": [], "lab": [], "browser": [], "page": [], "wasm": None}
+figs = {"explorer": [], "lab": [], "trace": [], "browser": [], "page": [], "wasm": None}
 for line in open(sys.argv[1], encoding="utf-8"):
     line = line.strip()
     kv = lambda s: {k: (float(v) if re.fullmatch(r"-?[0-9.]+", v) else v) for k, v in re.findall(r"([\w-]+)=(\S+)", s)}
@@ -56,6 +56,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
         figs["wasm"] = kv(line)
     elif line.startswith("BROWSER "):
         figs["browser"].append({"name": line.split()[1], **kv(line)})
+    elif line.startswith("TRACE "):
+        figs["trace"].append({"name": line.split()[1], "figure": line.split()[2], **kv(line)})
     elif line.startswith("BENCH "):
         figs["lab"].append({"name": line.split()[1], **kv(line)})
     elif "states/s" in line or "states=" in line:

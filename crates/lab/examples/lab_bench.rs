@@ -14,13 +14,14 @@
 //! actually done. The browser side runs the
 //! same parameters so the two can be compared as a ratio.
 //!
-//! Run: `cargo run --release -p lockstep-lab --example lab_bench`.
+//! Run: `cargo run --release -p lockstep-lab --example lab_bench` (`-- --trace-only`: only the
+//! timelines' cost, `TRACE` lines: each traced experiment with recording on and off).
 
 use lab::{
     BankMode, BankParams, CacheDesign, CacheParams, Cancel, Clock, CounterMode, CounterParams,
-    DeadlockParams, Env, LabReport, LabRequest, LockOrdering, ProducerConsumerParams,
-    RwLockParams, SemaphoreParams, Shutdown, SingletonDesign, SingletonParams, StdClock,
-    StdThreads, ThreadLocalParams, TryLockParams,
+    DeadlockParams, Env, LabReport, LabRequest, LockOrdering, ProducerConsumerParams, RwLockParams,
+    SemaphoreParams, Shutdown, SingletonDesign, SingletonParams, StdClock, StdThreads,
+    ThreadLocalParams, TryLockParams,
 };
 
 const RUNS: usize = 5;
@@ -32,6 +33,10 @@ fn main() {
     let env = Env::new(&clock, &runner, &cancel);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("lab_bench: {cores} cores, {RUNS} runs per variant, release build, StdThreads");
+    if std::env::args().any(|a| a == "--trace-only") {
+        trace_section(&env);
+        return;
+    }
 
     println!("\n# counter (increments per thread as in the defaults)");
     let modes = [
@@ -306,6 +311,8 @@ fn main() {
         );
     }
 
+    trace_section(&env);
+
     println!("\n# repeat: lost updates over 50 racy counter runs (4 × 1 M)");
     let req = LabRequest::Counter(CounterParams {
         increments: 1_000_000,
@@ -387,6 +394,96 @@ fn bench(
         line.push_str(&format!(" {key}={}", column.join(",")));
     }
     println!("{line}");
+}
+
+const TRACE_RUNS: usize = 9;
+
+/// Every traced experiment with recording on and off.
+fn trace_section(env: &Env) {
+    println!("\n# timelines: the traced experiments with recording on and off (median ms of {TRACE_RUNS} runs each, interleaved)");
+    let traced = [
+        (
+            "semaphore",
+            LabRequest::Semaphore(SemaphoreParams::default()),
+        ),
+        (
+            "semaphore-no-hold",
+            LabRequest::Semaphore(SemaphoreParams {
+                tasks: 8,
+                permits: 2,
+                rounds: lab::semaphore::MAX_ROUNDS,
+                hold_ms: 0,
+                ..SemaphoreParams::default()
+            }),
+        ),
+        ("rwlock", LabRequest::RwLock(RwLockParams::default())),
+        ("try-lock", LabRequest::TryLock(TryLockParams::default())),
+        (
+            "bank-ordered-locks",
+            LabRequest::Bank(BankParams::default()),
+        ),
+        (
+            "bank-global-lock",
+            LabRequest::Bank(BankParams::with_mode(BankMode::GlobalLock)),
+        ),
+        (
+            "deadlock-global-no-hold",
+            LabRequest::Deadlock(DeadlockParams {
+                ordering: LockOrdering::Global,
+                hold_ms: 0,
+                force: false,
+                ..DeadlockParams::default()
+            }),
+        ),
+        (
+            "producer-consumer",
+            LabRequest::ProducerConsumer(ProducerConsumerParams::with_shutdown(
+                Shutdown::JoinThenSentinels,
+            )),
+        ),
+    ];
+    for (name, req) in traced {
+        // The try-lock experiment traces its blocking phase only, so that phase's own figure.
+        let key = if name == "try-lock" {
+            "blocking-us-per-acquisition"
+        } else {
+            "ms"
+        };
+        trace_cost(env, name, key, &req);
+    }
+}
+
+/// Runs `req` with tracing on and off, alternately, and prints one `TRACE` line: the median of
+/// each side's figure `key` (a time), their ratio, and how many spans the traced runs kept.
+fn trace_cost(env: &Env, name: &str, key: &str, req: &LabRequest) {
+    let off_env = env.without_trace();
+    let (mut on, mut off, mut spans) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..TRACE_RUNS {
+        for (traced, e) in [(true, env), (false, &off_env)] {
+            let start = e.now_ms();
+            let Ok(report) = lab::run(req, e) else {
+                println!("TRACE {name} error");
+                return;
+            };
+            let ms = own_figure(&report, key).unwrap_or(e.now_ms() - start);
+            if traced {
+                spans = report.traces().iter().map(|t| t.spans.len()).sum::<usize>();
+                on.push(ms);
+            } else {
+                assert!(report.traces().is_empty(), "tracing off still recorded");
+                off.push(ms);
+            }
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (on, off) = (median(&mut on), median(&mut off));
+    println!(
+        "TRACE {name} {key} on={on:.3} off={off:.3} ratio={:.3} spans={spans}",
+        on / off
+    );
 }
 
 /// The run's own `ms` figure (measured from its start gate), if it has one.

@@ -10,6 +10,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{describe_cycle, graph::thread_names, CycleEdge, WaitError, WaitGraph};
 use crate::report::{per_sec, Figure};
+use crate::trace::{Lane, Trace, Tracer};
 use crate::wait::{cpu_work, wait_until, Gate, SplitMix64};
 use crate::LabError;
 
@@ -156,6 +157,8 @@ pub struct BankReport {
     pub cycle: Vec<CycleEdge>,
     /// Deadlocked, and then released: threads returned, every account lock free.
     pub recovered: bool,
+    /// Timeline of the first transfers: which lock each thread waited for and held.
+    pub trace: Option<Trace>,
 }
 
 impl BankReport {
@@ -236,16 +239,27 @@ pub(crate) fn run(params: &BankParams, env: &Env) -> Result<BankReport, LabError
     let total_before = params.initial_balance * i64::from(params.accounts);
     let tally = Tally::default();
     let gate = Gate::new(params.threads);
+    let tracer = Tracer::new(
+        env,
+        thread_names(params.threads as usize),
+        match params.mode {
+            BankMode::GlobalLock => vec!["the bank's lock".to_string()],
+            _ => account_names(params.accounts as usize),
+        },
+    );
     let (total_after, deadlocked, cycle, recovered) = match params.mode {
         BankMode::GlobalLock => {
             let bank = Mutex::new(vec![params.initial_balance; params.accounts as usize]);
-            run_threads(params, env, &gate, &tally, |rng, _, _| {
+            run_threads(params, env, &gate, &tally, &tracer, |rng, _, _, lane| {
                 let (from, to, amount) = next_transfer(rng, u64::from(params.accounts));
+                let waiting = lane.mark();
                 let mut balances = bank.lock().unwrap_or_else(PoisonError::into_inner);
+                let held = lane.wait(0, waiting);
                 let (mut a, mut b) = (balances[from], balances[to]);
                 let moved = transfer(&mut a, &mut b, amount, params.work);
                 balances[from] = a;
                 balances[to] = b;
+                lane.hold(0, held);
                 Some(moved)
             });
             let total = bank
@@ -259,22 +273,28 @@ pub(crate) fn run(params: &BankParams, env: &Env) -> Result<BankReport, LabError
             let accounts: Vec<Mutex<i64>> = (0..params.accounts)
                 .map(|_| Mutex::new(params.initial_balance))
                 .collect();
-            run_threads(params, env, &gate, &tally, |rng, _, _| {
+            run_threads(params, env, &gate, &tally, &tracer, |rng, _, _, lane| {
                 let (from, to, amount) = next_transfer(rng, u64::from(params.accounts));
                 // The seed's GoodBankAccount: the lower account id is always locked first.
                 let (first, second) = (from.min(to), from.max(to));
+                let waiting = lane.mark();
                 let mut first_guard = accounts[first]
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
+                let held_first = lane.wait(first as u16, waiting);
                 let mut second_guard = accounts[second]
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
+                let held_second = lane.wait(second as u16, held_first);
                 let (src, dst) = if from == first {
                     (&mut *first_guard, &mut *second_guard)
                 } else {
                     (&mut *second_guard, &mut *first_guard)
                 };
-                Some(transfer(src, dst, amount, params.work))
+                let moved = transfer(src, dst, amount, params.work);
+                lane.hold(second as u16, held_second);
+                lane.hold(first as u16, held_first);
+                Some(moved)
             });
             let total = accounts
                 .iter()
@@ -282,7 +302,7 @@ pub(crate) fn run(params: &BankParams, env: &Env) -> Result<BankReport, LabError
                 .sum();
             (total, false, Vec::new(), false)
         }
-        BankMode::SelfThenOther => self_then_other(params, env, &gate, &tally),
+        BankMode::SelfThenOther => self_then_other(params, env, &gate, &tally, &tracer),
     };
     let ms = gate
         .opened_at_ms()
@@ -304,7 +324,22 @@ pub(crate) fn run(params: &BankParams, env: &Env) -> Result<BankReport, LabError
         deadlocked,
         cycle,
         recovered,
+        trace: tracer.finish(format!(
+            "{}, {} threads, {} accounts",
+            match params.mode {
+                BankMode::GlobalLock => "One lock for the whole bank",
+                BankMode::OrderedLocks => "A lock per account, taken in account order",
+                BankMode::SelfThenOther => "A lock per account, own account first (the seed's)",
+            },
+            params.threads,
+            params.accounts
+        )),
     })
+}
+
+/// The accounts' names, as the wait-for graph and the timeline call them.
+fn account_names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("account_{i}")).collect()
 }
 
 /// Runs `params.threads` threads behind `gate`, each calling `one(rng, me, index)` for its
@@ -314,19 +349,21 @@ fn run_threads(
     env: &Env,
     gate: &Gate,
     tally: &Tally,
-    one: impl Fn(&mut SplitMix64, usize, u32) -> Option<bool> + Sync,
+    tracer: &Tracer,
+    one: impl Fn(&mut SplitMix64, usize, u32, &mut Lane) -> Option<bool> + Sync,
 ) {
     env.runner.run(params.threads as usize, &|me| {
         if !gate.arrive_and_wait(env) {
             return;
         }
+        let mut lane = tracer.lane(me);
         let mut rng = SplitMix64::new(params.seed.wrapping_add(me as u64));
         let (mut done, mut moved) = (0, 0);
         for i in 0..params.transfers {
             if i % CANCEL_EVERY == 0 && env.cancelled() {
                 break;
             }
-            match one(&mut rng, me, i) {
+            match one(&mut rng, me, i, &mut lane) {
                 Some(m) => {
                     done += 1;
                     moved += u64::from(m);
@@ -343,9 +380,10 @@ fn self_then_other(
     env: &Env,
     gate: &Gate,
     tally: &Tally,
+    tracer: &Tracer,
 ) -> (i64, bool, Vec<CycleEdge>, bool) {
     let n = params.accounts as usize;
-    let names = (0..n).map(|i| format!("account_{i}")).collect();
+    let names = account_names(n);
     let graph = WaitGraph::new(
         names,
         thread_names(params.threads as usize),
@@ -357,7 +395,7 @@ fn self_then_other(
         .map(|_| AtomicI64::new(params.initial_balance))
         .collect();
     let forced_started = AtomicBool::new(false);
-    run_threads(params, env, gate, tally, |rng, me, i| {
+    run_threads(params, env, gate, tally, tracer, |rng, me, i, lane| {
         if graph.aborted() {
             return None;
         }
@@ -378,7 +416,10 @@ fn self_then_other(
             forced_started.store(true, Ordering::Release);
         }
         // The seed's BadBankAccount: `with self._lock: with other_account._lock:`.
-        let _mine = graph.acquire(me, from, env).ok()?;
+        let waiting = lane.mark();
+        let mine = graph.acquire(me, from, env);
+        let held_mine = lane.wait(from as u16, waiting);
+        let _mine = mine.ok()?;
         if forced && me < 2 {
             let other = 1 - me;
             let engaged = || graph.aborted() || graph.lock(1 - from).owner() == other;
@@ -386,10 +427,16 @@ fn self_then_other(
                 return None;
             }
         }
-        let _theirs = match graph.acquire(me, to, env) {
+        let waiting = lane.mark();
+        let theirs = graph.acquire(me, to, env);
+        let held_theirs = lane.wait(to as u16, waiting);
+        let _theirs = match theirs {
             Ok(guard) => guard,
             // Back off without moving money: the guard on `from` drops here.
-            Err(WaitError::Deadlock | WaitError::Cancelled) => return None,
+            Err(WaitError::Deadlock | WaitError::Cancelled) => {
+                lane.hold(from as u16, held_mine);
+                return None;
+            }
         };
         let (mut a, mut b) = (
             balances[from].load(Ordering::Relaxed),
@@ -398,6 +445,8 @@ fn self_then_other(
         let moved = transfer(&mut a, &mut b, amount, params.work);
         balances[from].store(a, Ordering::Relaxed);
         balances[to].store(b, Ordering::Relaxed);
+        lane.hold(to as u16, held_theirs);
+        lane.hold(from as u16, held_mine);
         Some(moved)
     });
     let total = balances.iter().map(|b| b.load(Ordering::Relaxed)).sum();

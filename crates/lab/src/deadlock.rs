@@ -9,6 +9,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{describe_cycle, graph::thread_names, CycleEdge, WaitError, WaitGraph};
 use crate::report::Figure;
+use crate::trace::{Lane, Trace, Tracer};
 use crate::wait::{sleep_ms, wait_until};
 use crate::LabError;
 
@@ -116,6 +117,8 @@ pub struct DeadlockReport {
     pub completed: u32,
     /// Time for the whole run.
     pub ms: f64,
+    /// Timeline: which lock each thread held and which it waited for.
+    pub trace: Option<Trace>,
 }
 
 impl DeadlockReport {
@@ -164,14 +167,22 @@ pub(crate) fn run(params: &DeadlockParams, env: &Env) -> Result<DeadlockReport, 
     let done: Vec<AtomicBool> = (0..n).map(|_| AtomicBool::new(false)).collect();
     let completed = AtomicU32::new(0);
     let start = env.now_ms();
+    let tracer = Tracer::new(env, thread_names(n), lock_names(n));
+    let table = Table {
+        graph: &graph,
+        params,
+        done: &done,
+        env,
+    };
 
     env.runner.run(n, &|me| {
+        let mut lane = tracer.lane(me);
         let (a, b) = (me, (me + 1) % n);
         let (first, second) = match params.ordering {
             LockOrdering::Opposite => (a, b),
             LockOrdering::Global => (a.min(b), a.max(b)),
         };
-        let outcome = take_both(&graph, me, first, second, params, &done, env);
+        let outcome = table.take_both(me, first, second, &mut lane);
         if outcome.is_ok() {
             completed.fetch_add(1, Ordering::Relaxed);
         }
@@ -195,35 +206,66 @@ pub(crate) fn run(params: &DeadlockParams, env: &Env) -> Result<DeadlockReport, 
         recovered: graph.aborted() && locks_free,
         completed: completed.load(Ordering::Relaxed),
         ms,
+        trace: tracer.finish(format!(
+            "{n} threads, two locks each, {} order",
+            match params.ordering {
+                LockOrdering::Opposite => "opposite",
+                LockOrdering::Global => "one global",
+            }
+        )),
     })
 }
 
-/// `with first: … with second: …`, with the forced interleaving between the two.
-fn take_both(
-    graph: &WaitGraph,
-    me: usize,
-    first: usize,
-    second: usize,
-    params: &DeadlockParams,
-    done: &[AtomicBool],
-    env: &Env,
-) -> Result<(), WaitError> {
-    let _first = graph.acquire(me, first, env)?;
-    if params.force {
-        let others_engaged = || {
-            graph.aborted()
-                || (0..done.len()).filter(|&t| t != me).all(|t| {
-                    done[t].load(Ordering::Acquire)
-                        || graph.holds_any(t)
-                        || graph.waiting_for(t).is_some()
-                })
-        };
-        if !wait_until(env, others_engaged) {
+/// What every thread of a run shares.
+struct Table<'a> {
+    graph: &'a WaitGraph,
+    params: &'a DeadlockParams,
+    done: &'a [AtomicBool],
+    env: &'a Env<'a>,
+}
+
+impl Table<'_> {
+    /// Thread `me` takes `first`, then `second`; its lane records what it held and waited for.
+    fn take_both(
+        &self,
+        me: usize,
+        first: usize,
+        second: usize,
+        lane: &mut Lane,
+    ) -> Result<(), WaitError> {
+        let waiting = lane.mark();
+        let got_first = self.graph.acquire(me, first, self.env);
+        let held_first = lane.wait(first as u16, waiting);
+        let _first = got_first?;
+        let result = self.hold_then_take(me, second, lane);
+        lane.hold(first as u16, held_first);
+        result
+    }
+
+    /// Holding the first lock: lets the others take theirs (forced) or sleeps, then takes the
+    /// second and lets it go at once.
+    fn hold_then_take(&self, me: usize, second: usize, lane: &mut Lane) -> Result<(), WaitError> {
+        let (graph, env, done) = (self.graph, self.env, self.done);
+        if self.params.force {
+            let others_engaged = || {
+                graph.aborted()
+                    || (0..done.len()).filter(|&t| t != me).all(|t| {
+                        done[t].load(Ordering::Acquire)
+                            || graph.holds_any(t)
+                            || graph.waiting_for(t).is_some()
+                    })
+            };
+            if !wait_until(env, others_engaged) {
+                return Err(WaitError::Cancelled);
+            }
+        } else if !sleep_ms(env, f64::from(self.params.hold_ms)) {
             return Err(WaitError::Cancelled);
         }
-    } else if !sleep_ms(env, f64::from(params.hold_ms)) {
-        return Err(WaitError::Cancelled);
+        let waiting = lane.mark();
+        let got_second = graph.acquire(me, second, env);
+        let held_second = lane.wait(second as u16, waiting);
+        let _second = got_second?;
+        lane.hold(second as u16, held_second);
+        Ok(())
     }
-    let _second = graph.acquire(me, second, env)?;
-    Ok(())
 }

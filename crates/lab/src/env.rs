@@ -208,6 +208,10 @@ pub struct Env<'a> {
     /// sets it from the request's budget ([`crate::LabRequest::deadline_ms`]), so a thread
     /// waiting for another that never comes (a gate, a hand-shake, a permit) cannot hang a run.
     pub deadline_ms: f64,
+    /// Whether experiments record timelines of their threads ([`crate::trace`]). On by
+    /// default; [`Env::without_trace`] turns it off, which benchmarks use to show that
+    /// recording does not change the figures.
+    pub trace: bool,
 }
 
 impl<'a> Env<'a> {
@@ -218,6 +222,15 @@ impl<'a> Env<'a> {
             runner,
             cancel,
             deadline_ms: f64::INFINITY,
+            trace: true,
+        }
+    }
+
+    /// The same environment with tracing off.
+    pub fn without_trace(self) -> Self {
+        Self {
+            trace: false,
+            ..self
         }
     }
 

@@ -20,6 +20,8 @@
 //!   `…Report` (`figures()`): [`counter`], [`sleep_cpu`], [`try_lock`], [`reentry`],
 //!   [`semaphore`], [`thread_local`](mod@thread_local), [`rwlock`], [`deadlock`], [`bank`], [`cache`],
 //!   [`producer_consumer`], [`singleton`].
+//! - [`trace`](mod@trace): bounded per-thread timelines (who waited, who held what), recorded
+//!   by the experiments with holders and waiters.
 //! - [`repeat`](mod@repeat): one experiment run R times, with a histogram of its key outcome.
 //! - [`schema`]: each experiment's title, question and parameters (bounds, current values) as
 //!   data, so a UI can edit any request without knowing its struct.
@@ -57,12 +59,13 @@ pub mod producer_consumer;
 pub mod reentry;
 pub mod repeat;
 pub mod report;
-pub mod schema;
 pub mod rwlock;
+pub mod schema;
 pub mod semaphore;
 pub mod singleton;
 pub mod sleep_cpu;
 pub mod thread_local;
+pub mod trace;
 pub mod try_lock;
 pub mod wait;
 
@@ -86,6 +89,7 @@ pub use semaphore::{BoundedPoolRun, SemaphoreParams, SemaphoreReport};
 pub use singleton::{SingletonDesign, SingletonParams, SingletonReport};
 pub use sleep_cpu::{PhaseTimes, SleepVsCpuParams, SleepVsCpuReport};
 pub use thread_local::{ThreadLocalParams, ThreadLocalReport};
+pub use trace::{Phase, Span, Trace};
 pub use try_lock::{TryLockParams, TryLockReport};
 
 /// An experiment to run, with its parameters.
@@ -301,7 +305,10 @@ impl LabRequest {
             LabRequest::Deadlock(p) => m(p.timeout_ms) + m(p.hold_ms),
             // About 200 k iterations of in-lock work per millisecond, plus a watchdog time-out.
             LabRequest::Bank(p) => {
-                m(p.transfers).saturating_mul(m(p.threads)).saturating_mul(m(p.work.max(1))) / 200_000
+                m(p.transfers)
+                    .saturating_mul(m(p.threads))
+                    .saturating_mul(m(p.work.max(1)))
+                    / 200_000
                     + m(p.timeout_ms)
             }
             LabRequest::Cache(p) => m(p.compute_ms).saturating_mul(m(p.lookups)),
@@ -347,6 +354,25 @@ impl LabRequest {
 }
 
 impl LabReport {
+    /// The timelines this run recorded ([`trace`](mod@trace)), in the order to show them:
+    /// experiments with holders and waiters record one per traced part; the others none.
+    pub fn traces(&self) -> Vec<&Trace> {
+        match self {
+            LabReport::Semaphore(r) => r.trace.iter().collect(),
+            LabReport::RwLock(r) => r
+                .reader_preferring
+                .trace
+                .iter()
+                .chain(r.writer_preferring.trace.iter())
+                .collect(),
+            LabReport::Deadlock(r) => r.trace.iter().collect(),
+            LabReport::ProducerConsumer(r) => r.trace.iter().collect(),
+            LabReport::Bank(r) => r.trace.iter().collect(),
+            LabReport::TryLock(r) => r.trace.iter().collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Kebab-case name of the experiment that produced this report.
     pub fn slug(&self) -> &'static str {
         match self {
@@ -400,7 +426,9 @@ impl LabReport {
             LabReport::Reentry(r) => r.lock_detected,
             LabReport::Semaphore(r) => r.max_holders > r.permits,
             LabReport::ThreadLocal(r) => r.shared_mismatches > 0,
-            LabReport::RwLock(r) => r.reader_preferring.writer_starved || r.writer_preferring.writer_starved,
+            LabReport::RwLock(r) => {
+                r.reader_preferring.writer_starved || r.writer_preferring.writer_starved
+            }
             LabReport::Deadlock(r) => r.deadlocked,
             LabReport::Bank(r) => r.deadlocked || r.total_after != r.total_before,
             LabReport::Cache(r) => r.duplicate_computations > 0 || !r.consistent,

@@ -10,6 +10,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::BoundedQueue;
 use crate::report::Figure;
+use crate::trace::{Lane, Trace, Tracer};
 use crate::wait::{sleep_ms, SplitMix64, SLICE_MS};
 use crate::LabError;
 
@@ -178,6 +179,8 @@ pub struct ProducerConsumerReport {
     pub recovered: bool,
     /// Time for the whole run.
     pub ms: f64,
+    /// Timeline: producers waiting for room, consumers waiting for a task and working on one.
+    pub trace: Option<Trace>,
 }
 
 impl ProducerConsumerReport {
@@ -300,13 +303,30 @@ pub(crate) fn run(
         timeout_ms: f64::from(params.timeout_ms),
     };
     let start = env.now_ms();
+    let tracer = Tracer::new(
+        env,
+        (0..producers)
+            .map(|i| format!("producer {i}"))
+            .chain((0..consumers).map(|i| format!("consumer {i}")))
+            .collect(),
+        vec!["room in the queue".to_string(), "a task".to_string()],
+    );
 
     env.runner.run(producers + consumers, &|me| {
+        let mut lane = tracer.lane(me);
         if me < producers {
-            let queued = produce(me, params, &queue, &monitor, &producers_done, env);
+            let queued = produce(
+                me,
+                params,
+                &queue,
+                &monitor,
+                &producers_done,
+                env,
+                &mut lane,
+            );
             never_queued.fetch_add((per - queued) as u64, Ordering::Relaxed);
         } else {
-            consume(params, &queue, &processed, &monitor, env);
+            consume(params, &queue, &processed, &monitor, env, &mut lane);
             monitor.live_consumers.fetch_sub(1, Ordering::AcqRel);
         }
         monitor.live.fetch_sub(1, Ordering::AcqRel);
@@ -338,8 +358,20 @@ pub(crate) fn run(
         // `run` returned, so every thread did: whatever went wrong was stopped, not hung.
         recovered: stalled || abandoned_producers > 0,
         ms,
+        trace: tracer.finish(format!(
+            "Queue of {}, {} producer{} and {} consumer{}",
+            params.capacity,
+            producers,
+            if producers == 1 { "" } else { "s" },
+            consumers,
+            if consumers == 1 { "" } else { "s" }
+        )),
     })
 }
+
+/// The trace's resources.
+const ROOM: u16 = 0;
+const TASK: u16 = 1;
 
 /// Puts `item`, giving up if the run stalls or, for a producer, once no consumer is left.
 fn put(
@@ -348,7 +380,9 @@ fn put(
     producer: bool,
     monitor: &Monitor,
     env: &Env,
+    lane: &mut Lane,
 ) -> bool {
+    let waiting = lane.mark();
     let mut watch = Watch::new(monitor, env);
     let mut abandoned = false;
     let ok = queue
@@ -360,6 +394,7 @@ fn put(
             watch.stop()
         })
         .is_ok();
+    lane.wait(ROOM, waiting);
     if ok {
         monitor.step();
     } else if abandoned {
@@ -376,6 +411,7 @@ fn produce(
     monitor: &Monitor,
     producers_done: &AtomicU32,
     env: &Env,
+    lane: &mut Lane,
 ) -> usize {
     let per = params.tasks_per_producer as usize;
     let mut rng = SplitMix64::new(params.seed.wrapping_mul(31).wrapping_add(me as u64));
@@ -393,7 +429,7 @@ fn produce(
                 std::thread::sleep(std::time::Duration::from_secs_f64(SLICE_MS / 1000.0));
             }
         }
-        if !put(queue, Some(me * per + i), true, monitor, env) {
+        if !put(queue, Some(me * per + i), true, monitor, env, lane) {
             return queued;
         }
         queued += 1;
@@ -405,7 +441,7 @@ fn produce(
     }
     match params.shutdown {
         Shutdown::SeedSentinel => {
-            put(queue, None, true, monitor, env);
+            put(queue, None, true, monitor, env, lane);
         }
         Shutdown::JoinThenSentinels => {
             // The last producer to finish stands in for the main thread's `join()`s.
@@ -414,7 +450,7 @@ fn produce(
                 if queue.join(|| watch.stop()) {
                     drop(watch);
                     for _ in 0..params.consumers {
-                        if !put(queue, None, false, monitor, env) {
+                        if !put(queue, None, false, monitor, env, lane) {
                             break;
                         }
                     }
@@ -432,18 +468,23 @@ fn consume(
     processed: &[AtomicU32],
     monitor: &Monitor,
     env: &Env,
+    lane: &mut Lane,
 ) {
     loop {
+        let waiting = lane.mark();
         let mut watch = Watch::new(monitor, env);
-        let Some(item) = queue.get(|| watch.stop()) else {
+        let got = queue.get(|| watch.stop());
+        drop(watch);
+        let working_from = lane.wait(TASK, waiting);
+        let Some(item) = got else {
             return;
         };
-        drop(watch);
         monitor.step();
         match item {
             Some(task) => {
                 processed[task].fetch_add(1, Ordering::Relaxed);
                 let finished = sleep_ms(env, f64::from(params.consume_ms));
+                lane.hold(TASK, working_from);
                 queue.task_done();
                 monitor.step();
                 if !finished {
@@ -453,7 +494,7 @@ fn consume(
             None => {
                 if params.shutdown == Shutdown::SeedSentinel {
                     // "Pass signal to other consumers."
-                    put(queue, None, false, monitor, env);
+                    put(queue, None, false, monitor, env, lane);
                 }
                 return;
             }

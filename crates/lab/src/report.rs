@@ -146,7 +146,7 @@ fn bin_flags(outcomes: &[Outcome]) -> Vec<(String, u32)> {
 fn bin_values(values: &[f64], integral: bool) -> Vec<(String, u32)> {
     let label = |x: f64| {
         if integral {
-            format!("{x:.0}")
+            group(x as u64)
         } else {
             format!("{x:.1}")
         }
@@ -162,22 +162,45 @@ fn bin_values(values: &[f64], integral: bool) -> Vec<(String, u32)> {
     }
     let (lo, hi) = (distinct[0], distinct[distinct.len() - 1]);
     let width = (hi - lo) / MAX_BINS as f64;
+    // Bin i holds lo + i·width <= v < lo + (i+1)·width, the last one up to hi inclusive. For
+    // counts the edges are rounded up to whole numbers first, so that a label names exactly
+    // the counts in its bin ("1,200–1,299"): more than MAX_BINS distinct whole numbers span
+    // at least MAX_BINS, so every bin holds at least one whole number.
+    let edge = |i: usize| {
+        let x = lo + width * i as f64;
+        if integral {
+            x.ceil()
+        } else {
+            x
+        }
+    };
+    let edges: Vec<f64> = (0..=MAX_BINS).map(edge).collect();
     let mut counts = [0u32; MAX_BINS];
     for &v in values {
-        let i = (((v - lo) / width) as usize).min(MAX_BINS - 1);
+        let i = edges[1..MAX_BINS].iter().take_while(|&&e| v >= e).count();
         counts[i] += 1;
     }
     counts
         .iter()
         .enumerate()
         .map(|(i, &n)| {
-            let from = lo + width * i as f64;
-            let to = if i + 1 == MAX_BINS {
-                hi
+            let from = edges[i];
+            let label = if integral {
+                let to = if i + 1 == MAX_BINS {
+                    hi
+                } else {
+                    edges[i + 1] - 1.0
+                };
+                if to <= from {
+                    label(from)
+                } else {
+                    format!("{}–{}", label(from), label(to))
+                }
             } else {
-                lo + width * (i + 1) as f64
+                let to = if i + 1 == MAX_BINS { hi } else { edges[i + 1] };
+                format!("{}–{}", label(from), label(to))
             };
-            (format!("{}–{}", label(from), label(to)), n)
+            (label, n)
         })
         .collect()
 }
@@ -201,6 +224,32 @@ mod tests {
         let outcomes: Vec<Outcome> = (0..100).map(|i| Outcome::Count(i * 7)).collect();
         let h = Histogram::of("x", "X", &outcomes);
         assert_eq!(h.bins.len(), MAX_BINS);
+        assert_eq!(h.total(), 100);
+    }
+
+    #[test]
+    fn count_ranges_name_exactly_the_counts_they_hold() {
+        // 0, 1, …, 20: eleven bins would be too many, so ten ranges of whole numbers.
+        let outcomes: Vec<Outcome> = (0..=20).map(Outcome::Count).collect();
+        let h = Histogram::of("x", "X", &outcomes);
+        let labels: Vec<&str> = h.bins.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "0–1", "2–3", "4–5", "6–7", "8–9", "10–11", "12–13", "14–15", "16–17", "18–20"
+            ]
+        );
+        assert_eq!(
+            h.bins.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+            [2, 2, 2, 2, 2, 2, 2, 2, 2, 3]
+        );
+        // Large counts get thousands separators.
+        let big: Vec<Outcome> = (0..100)
+            .map(|i| Outcome::Count(1_000_000 + i * 1_000))
+            .collect();
+        let h = Histogram::of("x", "X", &big);
+        assert_eq!(h.bins[0].0, "1,000,000–1,009,899");
+        assert_eq!(h.bins[9].0, "1,089,100–1,099,000");
         assert_eq!(h.total(), 100);
     }
 

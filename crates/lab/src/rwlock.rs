@@ -12,6 +12,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{RwLockApi, SeedRwLock, WriterFirstRwLock};
 use crate::report::Figure;
+use crate::trace::{Trace, Tracer};
 use crate::wait::{sleep_ms, wait_until_deadline, Gate, FORCE_WAIT_MS};
 use crate::LabError;
 
@@ -123,6 +124,8 @@ pub struct RwRun {
     pub writer_starved: bool,
     /// Times a reader and the writer were seen inside together: must be 0.
     pub overlaps: u64,
+    /// Timeline: who read, who waited, when the writer got in.
+    pub trace: Option<Trace>,
 }
 
 /// What a rwlock run measured, for both designs.
@@ -270,11 +273,23 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
     let judged = AtomicBool::new(false);
     let gate = Gate::new(params.readers + 1);
     let hold = f64::from(params.read_hold_ms);
+    let tracer = Tracer::new(
+        env,
+        (0..params.readers)
+            .map(|i| format!("reader {i}"))
+            .chain(["writer".to_string()])
+            .collect(),
+        vec![
+            "the lock to read".to_string(),
+            "the lock to write".to_string(),
+        ],
+    );
 
     env.runner.run(params.readers as usize + 1, &|me| {
         if !gate.arrive_and_wait(env) {
             return;
         }
+        let mut lane = tracer.lane(me);
         let start = gate.opened_at_ms().unwrap_or_else(|| env.now_ms());
         let end = start + f64::from(params.duration_ms);
         if (me as u32) < params.readers {
@@ -283,7 +298,10 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
             let mut reading = sleep_ms(env, stagger) && env.now_ms() < end;
             let mut counted = true;
             while reading {
-                if !lock.acquire_read(env) {
+                let waiting = lane.mark();
+                let got = lock.acquire_read(env);
+                let reading_from = lane.wait(READ, waiting);
+                if !got {
                     break;
                 }
                 let mine = entries.fetch_add(1, Ordering::AcqRel) + 1;
@@ -310,6 +328,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
                     readers_left.fetch_sub(1, Ordering::AcqRel);
                     counted = false;
                 }
+                lane.hold(READ, reading_from);
                 lock.release_read();
                 if !reading && params.force {
                     // Linger (see `RwLockParams::force`): nothing after the release may matter.
@@ -332,7 +351,10 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
             }
             loop {
                 let asked = env.now_ms();
-                if !lock.acquire_write(env) {
+                let waiting = lane.mark();
+                let got = lock.acquire_write(env);
+                let writing_from = lane.wait(WRITE, waiting);
+                if !got {
                     return;
                 }
                 let wait_us = ((env.now_ms() - asked) * 1000.0) as u64;
@@ -348,6 +370,7 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
                 max_wait_us.fetch_max(wait_us, Ordering::Relaxed);
                 let finished = sleep_ms(env, f64::from(params.write_hold_ms));
                 writer_inside.store(false, Ordering::Release);
+                lane.hold(WRITE, writing_from);
                 lock.release_write();
                 if !finished || env.now_ms() >= end {
                     return;
@@ -368,5 +391,17 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
         writer_max_wait_ms: max_wait_us.load(Ordering::Relaxed) as f64 / 1000.0,
         writer_starved: starved.load(Ordering::Relaxed),
         overlaps: overlaps.load(Ordering::Relaxed),
+        trace: tracer.finish(format!(
+            "{} lock, {} readers and a writer",
+            match design {
+                RwDesign::ReaderPreferring => "The seed's reader-preferring",
+                RwDesign::WriterPreferring => "A writer-preferring",
+            },
+            params.readers
+        )),
     }
 }
+
+/// The trace's resources: reading and writing.
+const READ: u16 = 0;
+const WRITE: u16 = 1;

@@ -68,14 +68,33 @@ pub struct Param {
     pub value: Value,
 }
 
-fn int(key: &'static str, label: &'static str, help: &'static str, min: u64, max: u64, v: u64) -> Param {
+fn int(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    min: u64,
+    max: u64,
+    v: u64,
+) -> Param {
     // A tiny runner can make a thread bound's max fall below its min; never offer an empty range.
     let max = max.max(min);
-    Param { key, label, help, kind: Kind::Int { min, max }, value: Value::Int(v) }
+    Param {
+        key,
+        label,
+        help,
+        kind: Kind::Int { min, max },
+        value: Value::Int(v),
+    }
 }
 
 fn flag(key: &'static str, label: &'static str, help: &'static str, v: bool) -> Param {
-    Param { key, label, help, kind: Kind::Flag, value: Value::Flag(v) }
+    Param {
+        key,
+        label,
+        help,
+        kind: Kind::Flag,
+        value: Value::Flag(v),
+    }
 }
 
 fn choice(
@@ -85,7 +104,13 @@ fn choice(
     options: &'static [(&'static str, &'static str)],
     v: &'static str,
 ) -> Param {
-    Param { key, label, help, kind: Kind::Choice(options), value: Value::Choice(v) }
+    Param {
+        key,
+        label,
+        help,
+        kind: Kind::Choice(options),
+        value: Value::Choice(v),
+    }
 }
 
 const COUNTER_MODES: &[(&str, &str)] = &[
@@ -95,18 +120,31 @@ const COUNTER_MODES: &[(&str, &str)] = &[
     ("spin-lock", "spin lock (compare-exchange)"),
     ("gil", "GIL emulation"),
 ];
-const ORDERINGS: &[(&str, &str)] =
-    &[("opposite", "opposite order (the seed's deadlock)"), ("global", "one global order (the fix)")];
+const ORDERINGS: &[(&str, &str)] = &[
+    ("opposite", "opposite order (the seed's deadlock)"),
+    ("global", "one global order (the fix)"),
+];
 const BANK_MODES: &[(&str, &str)] = &[
     ("global-lock", "one global lock"),
-    ("ordered-locks", "per-account locks in id order (GoodBankAccount)"),
+    (
+        "ordered-locks",
+        "per-account locks in id order (GoodBankAccount)",
+    ),
     ("self-then-other", "self, then other (BadBankAccount)"),
 ];
-const CACHE_DESIGNS: &[(&str, &str)] =
-    &[("seed", "the seed's cache (compute outside the lock)"), ("per-key-once", "per-key once")];
+const CACHE_DESIGNS: &[(&str, &str)] = &[
+    ("seed", "the seed's cache (compute outside the lock)"),
+    ("per-key-once", "per-key once"),
+];
 const SHUTDOWNS: &[(&str, &str)] = &[
-    ("seed-sentinel", "the seed's sentinel (one None per producer)"),
-    ("join-then-sentinels", "join producers, then one None per consumer"),
+    (
+        "seed-sentinel",
+        "the seed's sentinel (one None per producer)",
+    ),
+    (
+        "join-then-sentinels",
+        "join producers, then one None per consumer",
+    ),
 ];
 const SINGLETON_DESIGNS: &[(&str, &str)] = &[
     ("naive", "naive check-then-create"),
@@ -144,9 +182,17 @@ fn want_choice<'a>(key: &str, v: &'a Value) -> Result<&'a str, ParamError> {
 }
 
 /// The variant of `all` whose `slug` is the chosen value: the strings live only in the enums.
-fn by_slug<T: Copy>(all: &[T], slug: fn(&T) -> &'static str, key: &str, v: &Value) -> Result<T, ParamError> {
+fn by_slug<T: Copy>(
+    all: &[T],
+    slug: fn(&T) -> &'static str,
+    key: &str,
+    v: &Value,
+) -> Result<T, ParamError> {
     let c = want_choice(key, v)?;
-    all.iter().copied().find(|t| slug(t) == c).ok_or_else(|| bad(key, "has no such choice"))
+    all.iter()
+        .copied()
+        .find(|t| slug(t) == c)
+        .ok_or_else(|| bad(key, "has no such choice"))
 }
 
 impl LabRequest {
@@ -214,7 +260,11 @@ impl LabRequest {
                 "Thread-safe singleton pattern",
             ),
         };
-        Info { title, question, seed_section }
+        Info {
+            title,
+            question,
+            seed_section,
+        }
     }
 
     /// The parameters, with bounds for a runner offering `max_threads` threads.
@@ -330,14 +380,18 @@ impl LabRequest {
                         "mutex" => CounterMode::Mutex,
                         "atomic" => CounterMode::Atomic,
                         "spin-lock" => CounterMode::SpinLock,
-                        "gil" => CounterMode::Gil { switch_every: counter::DEFAULT_SWITCH_EVERY },
+                        "gil" => CounterMode::Gil {
+                            switch_every: counter::DEFAULT_SWITCH_EVERY,
+                        },
                         _ => return Err(bad(key, "has no such choice")),
                     }
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "increments" => p.increments = want_int(key, value)?,
                 "switch-every" => {
-                    p.mode = CounterMode::Gil { switch_every: want_u32(key, value)? }
+                    p.mode = CounterMode::Gil {
+                        switch_every: want_u32(key, value)?,
+                    }
                 }
                 _ => return Err(unknown()),
             },
@@ -387,7 +441,12 @@ impl LabRequest {
             },
             LabRequest::Deadlock(p) => match key {
                 "ordering" => {
-                    p.ordering = by_slug(&[LockOrdering::Opposite, LockOrdering::Global], LockOrdering::slug, key, value)?
+                    p.ordering = by_slug(
+                        &[LockOrdering::Opposite, LockOrdering::Global],
+                        LockOrdering::slug,
+                        key,
+                        value,
+                    )?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "force" => p.force = want_flag(key, value)?,
@@ -397,7 +456,16 @@ impl LabRequest {
             },
             LabRequest::Bank(p) => match key {
                 "mode" => {
-                    p.mode = by_slug(&[BankMode::GlobalLock, BankMode::OrderedLocks, BankMode::SelfThenOther], BankMode::slug, key, value)?
+                    p.mode = by_slug(
+                        &[
+                            BankMode::GlobalLock,
+                            BankMode::OrderedLocks,
+                            BankMode::SelfThenOther,
+                        ],
+                        BankMode::slug,
+                        key,
+                        value,
+                    )?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "accounts" => p.accounts = want_u32(key, value)?,
@@ -409,7 +477,12 @@ impl LabRequest {
             },
             LabRequest::Cache(p) => match key {
                 "design" => {
-                    p.design = by_slug(&[CacheDesign::Seed, CacheDesign::PerKeyOnce], CacheDesign::slug, key, value)?
+                    p.design = by_slug(
+                        &[CacheDesign::Seed, CacheDesign::PerKeyOnce],
+                        CacheDesign::slug,
+                        key,
+                        value,
+                    )?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "compute-ms" => p.compute_ms = want_u32(key, value)?,
@@ -419,7 +492,12 @@ impl LabRequest {
             },
             LabRequest::ProducerConsumer(p) => match key {
                 "shutdown" => {
-                    p.shutdown = by_slug(&[Shutdown::SeedSentinel, Shutdown::JoinThenSentinels], Shutdown::slug, key, value)?
+                    p.shutdown = by_slug(
+                        &[Shutdown::SeedSentinel, Shutdown::JoinThenSentinels],
+                        Shutdown::slug,
+                        key,
+                        value,
+                    )?
                 }
                 "producers" => p.producers = want_u32(key, value)?,
                 "consumers" => p.consumers = want_u32(key, value)?,
@@ -432,7 +510,16 @@ impl LabRequest {
             },
             LabRequest::Singleton(p) => match key {
                 "design" => {
-                    p.design = by_slug(&[SingletonDesign::Naive, SingletonDesign::DoubleChecked, SingletonDesign::OnceCell], SingletonDesign::slug, key, value)?
+                    p.design = by_slug(
+                        &[
+                            SingletonDesign::Naive,
+                            SingletonDesign::DoubleChecked,
+                            SingletonDesign::OnceCell,
+                        ],
+                        SingletonDesign::slug,
+                        key,
+                        value,
+                    )?
                 }
                 "threads" => p.threads = want_u32(key, value)?,
                 "window" => p.window_spins = want_u32(key, value)?,
@@ -454,10 +541,16 @@ mod tests {
             assert!(!req.info().title.is_empty());
             for p in req.params(7) {
                 if let (Kind::Int { min, max }, Value::Int(v)) = (p.kind, &p.value) {
-                    assert!((min..=max).contains(v), "{} {}: {v} outside {min}..={max}", req.slug(), p.key);
+                    assert!(
+                        (min..=max).contains(v),
+                        "{} {}: {v} outside {min}..={max}",
+                        req.slug(),
+                        p.key
+                    );
                 }
             }
-            req.validate(7).unwrap_or_else(|e| panic!("{}: {e}", req.slug()));
+            req.validate(7)
+                .unwrap_or_else(|e| panic!("{}: {e}", req.slug()));
         }
     }
 
@@ -466,7 +559,8 @@ mod tests {
         for req in LabRequest::defaults() {
             for p in req.params(7) {
                 let mut r = req.clone();
-                r.set(p.key, &p.value).unwrap_or_else(|e| panic!("{} {}: {e}", req.slug(), p.key));
+                r.set(p.key, &p.value)
+                    .unwrap_or_else(|e| panic!("{} {}: {e}", req.slug(), p.key));
                 assert_eq!(r, req, "{} {}", req.slug(), p.key);
             }
         }
@@ -497,7 +591,12 @@ mod tests {
                     if r.set(p.key, &Value::Int(u64::from(u32::MAX))).is_ok() {
                         // Neither may overflow: both run on parameters nobody validated yet.
                         let _ = r.threads_needed();
-                        assert!(r.validate(7).is_err(), "{} {} = u32::MAX accepted", req.slug(), p.key);
+                        assert!(
+                            r.validate(7).is_err(),
+                            "{} {} = u32::MAX accepted",
+                            req.slug(),
+                            p.key
+                        );
                     }
                 }
             }
@@ -508,7 +607,11 @@ mod tests {
     fn every_default_can_be_repeated_twenty_times_within_the_repeat_budget() {
         for req in LabRequest::defaults() {
             let total = req.budget_ms() * 20;
-            assert!(total <= crate::repeat::MAX_REPEAT_MS, "{}: 20 runs budget {total} ms", req.slug());
+            assert!(
+                total <= crate::repeat::MAX_REPEAT_MS,
+                "{}: 20 runs budget {total} ms",
+                req.slug()
+            );
         }
     }
 

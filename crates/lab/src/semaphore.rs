@@ -13,6 +13,7 @@ use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
 use crate::primitives::{BoundedPermit, BoundedSemaphore, Permit, Semaphore};
 use crate::report::Figure;
+use crate::trace::{Trace, Tracer};
 use crate::wait::{sleep_ms, wait_until, wait_until_deadline, Gate, FORCE_WAIT_MS};
 use crate::LabError;
 
@@ -102,6 +103,8 @@ pub struct SemaphoreReport {
     pub bounded_refused: Option<String>,
     /// Holders at once of that `BoundedSemaphore(1)` afterwards: 1.
     pub bounded_max_holders: u32,
+    /// Timeline of the shared pool (on the plain `Semaphore`): who waited, who held a permit.
+    pub trace: Option<Trace>,
 }
 
 /// The shared pool with its extra release, run on a `BoundedSemaphore(permits)`.
@@ -204,7 +207,7 @@ pub(crate) fn run(params: &SemaphoreParams, env: &Env) -> Result<SemaphoreReport
     let shared = shared_permits(&Semaphore::new(u64::from(params.permits)), params, env);
     let bounded_pool = params.extra_release.then(|| {
         let semaphore = BoundedSemaphore::new(u64::from(params.permits));
-        let run = shared_permits(&semaphore, params, env);
+        let run = shared_permits(&semaphore, params, &env.without_trace());
         let extra_refused = !run.extra_accepted;
         BoundedPoolRun {
             extra_refused,
@@ -233,6 +236,7 @@ pub(crate) fn run(params: &SemaphoreParams, env: &Env) -> Result<SemaphoreReport
         unbounded_extra_release_holders: unbounded,
         bounded_refused,
         bounded_max_holders,
+        trace: shared.trace,
     })
 }
 
@@ -289,6 +293,8 @@ struct PoolRun {
     ms: f64,
     /// With `extra_release`: whether the semaphore accepted it.
     extra_accepted: bool,
+    /// Who waited for a permit and who held one.
+    trace: Option<Trace>,
 }
 
 fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -> PoolRun {
@@ -305,10 +311,16 @@ fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -
     } else {
         params.tasks - 1
     };
+    let tracer = Tracer::new(
+        env,
+        (0..params.tasks).map(|i| format!("user {i}")).collect(),
+        vec!["a permit".to_string()],
+    );
     env.runner.run(params.tasks as usize, &|me| {
         if !gate.arrive_and_wait(env) {
             return;
         }
+        let mut lane = tracer.lane(me);
         for round in 0..params.rounds {
             let fills = params.force && round == u32::from(me == 0);
             if fills && me != 0 {
@@ -317,16 +329,17 @@ fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -
                     first_round_done.load(Ordering::Acquire)
                 });
             }
-            let permit = match semaphore.try_acquire() {
-                Some(permit) => permit,
+            let (permit, held_from) = match semaphore.try_acquire() {
+                Some(permit) => (permit, lane.mark()),
                 None => {
+                    let waiting_from = lane.mark();
                     let start = env.now_ms();
                     let Some(permit) = semaphore.acquire(env) else {
                         return;
                     };
                     waits.fetch_add(1, Ordering::Relaxed);
                     wait_us.fetch_add(((env.now_ms() - start) * 1000.0) as u64, Ordering::Relaxed);
-                    permit
+                    (permit, lane.wait(0, waiting_from))
                 }
             };
             holders.enter();
@@ -341,6 +354,7 @@ fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -
             }
             let finished = sleep_ms(env, f64::from(params.hold_ms));
             holders.leave();
+            lane.hold(0, held_from);
             drop(permit);
             if me == 0 && round == 0 {
                 if params.extra_release {
@@ -363,6 +377,13 @@ fn shared_permits<P: Pool>(semaphore: &P, params: &SemaphoreParams, env: &Env) -
         wait_ms: wait_us.load(Ordering::Relaxed) as f64 / 1000.0,
         ms,
         extra_accepted: extra_accepted.load(Ordering::Acquire),
+        trace: tracer.finish(format!(
+            "Semaphore({}), {} users, {} round{} each",
+            params.permits,
+            params.tasks,
+            params.rounds,
+            if params.rounds == 1 { "" } else { "s" }
+        )),
     }
 }
 

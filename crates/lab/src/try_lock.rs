@@ -11,8 +11,10 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::env::Env;
 use crate::params::{in_range, threads_in_range, ParamError};
+use crate::primitives::graph::thread_names;
 use crate::primitives::{AcquireError, Lock};
 use crate::report::Figure;
+use crate::trace::{Trace, Tracer};
 use crate::wait::{cpu_work, wait_until_deadline, Backoff, Gate, FORCE_WAIT_MS};
 use crate::LabError;
 
@@ -115,6 +117,8 @@ pub struct TryLockReport {
     pub try_loop_busy: u64,
     /// Acquisitions, blocking or looping, that waited [`ACQUIRE_TIMEOUT_MS`] in vain: 0.
     pub timeouts: u64,
+    /// Timeline of the blocking phase's first acquisitions: who held the lock, who waited.
+    pub trace: Option<Trace>,
 }
 
 impl TryLockReport {
@@ -190,15 +194,22 @@ pub(crate) fn run(params: &TryLockParams, env: &Env) -> Result<TryLockReport, La
     let try_ms = phase(params, env, |shared, me| {
         tries(shared, me, params, &successes[me], &failures[me], env)
     });
-    // `with lock:`: wait (with a deadline) until it is free.
+    // `with lock:`: wait (with a deadline) until it is free. Its timeline is the seed's "How
+    // Locks Work" diagram.
+    let tracer = Tracer::new(env, thread_names(n), vec!["the lock".to_string()]);
     let blocking_ms = phase(params, env, |shared, me| {
+        let mut lane = tracer.lane(me);
         for i in 0..params.attempts {
             if i % CANCEL_EVERY == 0 && env.cancelled() {
                 return;
             }
-            match shared.lock.acquire_timeout(me, ACQUIRE_TIMEOUT_MS, env) {
+            let waiting = lane.mark();
+            let got = shared.lock.acquire_timeout(me, ACQUIRE_TIMEOUT_MS, env);
+            let held = lane.wait(0, waiting);
+            match got {
                 Ok(_guard) => {
                     cpu_work(u64::from(params.work));
+                    lane.hold(0, held);
                 }
                 Err(AcquireError::TimedOut { .. }) => {
                     timeouts.fetch_add(1, Ordering::Relaxed);
@@ -265,6 +276,10 @@ pub(crate) fn run(params: &TryLockParams, env: &Env) -> Result<TryLockReport, La
         try_loop_us_per_acquisition: us_per(try_loop_ms),
         try_loop_busy: try_loop_busy.load(Ordering::Relaxed),
         timeouts: timeouts.load(Ordering::Relaxed),
+        trace: tracer.finish(format!(
+            "`with lock:` ({} threads, blocking acquires)",
+            params.threads
+        )),
     })
 }
 
