@@ -18,9 +18,9 @@
 // Anything same-origin that is not on the list is cached the first time it is fetched. Served
 // unbuilt (no list, no version) this worker only adds the headers and caches nothing.
 //
-// Strategy: pages network-first (a new deploy is seen at once; offline falls back to the cached
-// index.html), everything else cache-first (hashed names never change content, and the few
-// unhashed files are cached afresh with every build). One cache per build and scope; activating
+// Strategy: pages network-first (a new deploy is seen at once; offline, or after 4 s without an
+// answer, the cached index.html), everything else cache-first (hashed names never change
+// content, and the few unhashed files are cached afresh with every build). One cache per build and scope; activating
 // a build deletes the older ones of the same scope, so two copies of Lockstep on one origin
 // (user.github.io/a/ and /b/) leave each other alone.
 'use strict';
@@ -77,18 +77,37 @@ self.addEventListener('fetch', event => {
   event.respondWith(request.mode === 'navigate' ? page(request) : asset(event));
 });
 
-/** Network first; offline, the cached document for that path (a directory means index.html). */
+/** A navigation waits this long for the network before a cached copy is served instead. */
+const PAGE_TIMEOUT_MS = 4000;
+
+/** Network first; offline, or when the network has not answered within PAGE_TIMEOUT_MS (a
+ * network that hangs rather than fails), the cached document for that path (a directory means
+ * index.html). With nothing cached it goes on waiting for the network. */
 async function page(request) {
+  const network = fetch(request).then(isolated);
+  network.catch(() => {}); // Answered from the cache, a later failure is nobody's business.
+  let timer;
+  const slow = new Promise(resolve => { timer = setTimeout(resolve, PAGE_TIMEOUT_MS, null); });
   try {
-    return isolated(await fetch(request));
+    const first = await Promise.race([network, slow]);
+    if (first) return first;
+    return (await cachedPage(request)) ?? (await network);
   } catch (offline) {
-    const url = new URL(request.url);
-    url.search = '';
-    if (url.pathname.endsWith('/')) url.pathname += 'index.html';
-    const cached = await (await caches.open(CACHE)).match(url.href);
-    if (cached) return isolated(cached);
+    const cached = await cachedPage(request);
+    if (cached) return cached;
     throw offline;
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** The cached document for a navigation, isolated, or null. */
+async function cachedPage(request) {
+  const url = new URL(request.url);
+  url.search = '';
+  if (url.pathname.endsWith('/')) url.pathname += 'index.html';
+  const cached = await (await caches.open(CACHE)).match(url.href);
+  return cached ? isolated(cached) : null;
 }
 
 /** Cache first; a miss is fetched, and kept when it is a complete same-origin 200. */

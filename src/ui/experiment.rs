@@ -13,6 +13,7 @@ use lab::{Cancel, LabReport, LabRequest, RepeatReport};
 use yew::prelude::*;
 use yew::virtual_dom::{AttrValue, VNode, VTag};
 
+use super::real_timeline::real_timelines;
 use super::pool::{use_cancel_on_unmount, use_lab_busy, use_pool, use_pool_lost, PoolNotice};
 use super::predict::Prediction;
 use super::progress::{use_progress, Change};
@@ -299,6 +300,9 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
             }
             if let Some(r) = &state.report {
                 {report_view(slug, r, state.done)}
+                if !busy_here {
+                    {real_timelines(slug, state.done, r)}
+                }
             }
             if let (true, Some((label, cb))) = (went_wrong, props.on_went_wrong.clone()) {
                 <button type="button" class="primary" onclick={Callback::from(move |_| cb.emit(()))}>{label}</button>
@@ -429,6 +433,15 @@ fn pretty(v: &str) -> String {
     }
 }
 
+/// A bin's label that may break only after its range's dash ("1,000,000–<wbr>1,009,899"),
+/// never inside a number.
+fn range_label(label: &str) -> Html {
+    match label.split_once('–') {
+        Some((from, to)) => html! { <>{format!("{from}–")}<wbr />{to.to_string()}</> },
+        None => html! { {label.to_string()} },
+    }
+}
+
 fn histogram_view(slug: &'static str, rep: &RepeatReport) -> Html {
     let h = &rep.histogram;
     let max = h.bins.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
@@ -443,7 +456,7 @@ fn histogram_view(slug: &'static str, rep: &RepeatReport) -> Html {
                 let pct = f64::from(*n) * 100.0 / f64::from(max);
                 html! {
                     <div class="bar" role="img" aria-label={format!("{label}: {n} runs")}>
-                        <span class="lbl">{label.clone()}</span>
+                        <span class="lbl">{range_label(label)}</span>
                         <span class="fill" style={format!("width: {pct:.1}%")}></span>
                         <span class="cnt">{n}</span>
                     </div>

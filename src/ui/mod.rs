@@ -18,6 +18,7 @@ mod pool;
 mod predict;
 mod progress;
 mod quiz;
+mod real_timeline;
 mod stage;
 mod state_panel;
 mod timeline;

@@ -25,16 +25,18 @@ async function freePort() {
   });
 }
 
-/** Starts tests/e2e/serve.py on a free port, serving `dir`; resolves to { origin, stop }. */
-export async function serve({ isolated = true, dir = DIST } = {}) {
-  const port = await freePort();
+/** Starts tests/e2e/serve.py on `port` (default: a free one), serving `dir` (with `hangPages`,
+ * pages get no answer: see serve.py); resolves to { origin, stop }. */
+export async function serve({ isolated = true, dir = DIST, port = null, hangPages = false } = {}) {
+  port ??= await freePort();
   const args = [path.join(ROOT, 'tests/e2e/serve.py'), dir, String(port)];
   if (!isolated) args.push('--no-isolation');
+  if (hangPages) args.push('--hang-pages');
   const proc = spawn('python3', args, { stdio: 'ignore' });
   const origin = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {
-      const r = await fetch(origin + '/');
+      const r = await fetch(origin + (hangPages ? '/favicon.svg' : '/'));
       if (r.ok) break;
     } catch { /* not up yet */ }
     await new Promise(r => setTimeout(r, 100));

@@ -59,6 +59,15 @@ for (const scheme of ['light', 'dark']) {
     await page.getByRole('button', { name: /Explore every interleaving/ }).click();
     await page.getByTestId('explore-result').waitFor({ timeout: 60_000 });
     await check('race-condition, opened up');
+    // A real run's measured timeline, with its table of spans open.
+    await page.goto(`${server.origin}/#/lesson/deadlock?v=opposite-order`);
+    await page.locator('[data-testid=pool-status][data-state=ready]').waitFor({ timeout: 30_000 });
+    const card = page.locator('[data-testid=lesson] [data-testid=experiment]');
+    await card.getByRole('button', { name: 'Run', exact: true }).click();
+    await card.getByTestId('real-timeline').waitFor({ timeout: 60_000 });
+    await card.getByRole('button', { name: 'Show the spans as a table' }).click();
+    await card.getByTestId('real-timeline-table').waitFor();
+    await check('deadlock, a measured timeline');
 
     report[scheme] = Object.fromEntries(Object.entries(found).map(([k, v]) => [k, v.length]));
     const bad = Object.entries(found).filter(([, v]) => v.length);

@@ -137,6 +137,34 @@ test('no headers: the service worker isolates after one reload; offline, every l
   }
 });
 
+test('a network that hangs: after 4 s the worker serves the cached page, isolated, instead of waiting', async () => {
+  const first = await serve({ isolated: false });
+  const port = Number(new URL(first.origin).port);
+  let hanging;
+  try {
+    const { page, context, problems } = await openPage(browser, first.origin);
+    await page.goto(first.origin + '/');
+    await waitIsolated(page);
+    first.stop();
+    // The same origin again, but pages never answer (the other files still do).
+    hanging = await serve({ isolated: false, port, hangPages: true });
+    const t0 = Date.now();
+    // A new document (the query differs), not a hash change within this one.
+    await page.goto(first.origin + '/?again#/lesson/semaphore', { timeout: 30_000 });
+    await page.getByTestId('lesson').waitFor({ timeout: 30_000 });
+    const ms = Date.now() - t0;
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true);
+    assert.ok(ms >= 3_500, `the network had its chance first (${ms} ms)`);
+    assert.ok(ms < 20_000, `served from the cache, not after the server's minute (${ms} ms)`);
+    console.log(`# hanging network: the lesson opened from the cache after ${ms} ms`);
+    assertClean(problems);
+    await context.close();
+  } finally {
+    first.stop();
+    hanging?.stop();
+  }
+});
+
 test('a new build: its worker takes over, the old cache is deleted, the page shows the new build', async () => {
   // A copy of dist/ to redeploy: index.html changes and the build hook rewrites sw.js.
   const dir = mkdtempSync(path.join(tmpdir(), 'lockstep-dist-'));
