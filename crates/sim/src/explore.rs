@@ -479,12 +479,12 @@ struct Entry {
     next: u32,
 }
 
+/// A node on the DFS path. Its state, in canonical form, is `Explorer::machines[i]` for the
+/// frame at `stack[i]`: machines stay in their slots, so pushing and popping frames moves none.
 struct Frame {
     node: u32,
     /// The node's fingerprint.
     fp: u64,
-    /// The node's state, in canonical form.
-    machine: Machine,
     depth: usize,
     /// Next thread index to try.
     next_thread: usize,
@@ -566,11 +566,18 @@ pub struct Explorer {
     sym: Symmetry,
     /// Fingerprints (see [`fingerprint`]) of the canonical states seen, to their node ids.
     index: Visited,
-    /// Per node: its summary once done, `None` while on the DFS stack.
-    summaries: Vec<Option<Box<[Entry]>>>,
+    /// Per node: where its summary is in `entries` once done ([`Summary::OPEN`] while on the
+    /// DFS stack).
+    summaries: Vec<Summary>,
+    /// Every finished node's summary, one after another.
+    entries: Vec<Entry>,
     stack: Vec<Frame>,
-    /// Machines no longer needed, to build successors in (see [`copy_machine`]).
-    spares: Vec<Machine>,
+    /// `machines[i]` is the state of `stack[i]`; the slot past the top frame is where a
+    /// successor is built (see [`copy_machine`]). Slots are never freed, so after the first
+    /// descent building a successor allocates nothing.
+    machines: Vec<Machine>,
+    /// Emptied accumulators of popped frames, for new frames to reuse.
+    accs: Vec<Vec<Entry>>,
     classes: Classes,
     transitions: usize,
     truncated: bool,
@@ -618,6 +625,25 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
     dst.aux.clone_from(aux);
 }
 
+/// Where a node's summary lies in [`Explorer::entries`].
+#[derive(Clone, Copy, Debug)]
+struct Summary {
+    start: usize,
+    len: u32,
+}
+
+impl Summary {
+    /// The node is on the DFS stack: its summary is not known yet.
+    const OPEN: Summary = Summary {
+        start: 0,
+        len: u32::MAX,
+    };
+
+    fn is_done(self) -> bool {
+        self.len != u32::MAX
+    }
+}
+
 fn merge(acc: &mut Vec<Entry>, e: Entry) {
     if let Some(a) = acc.iter_mut().find(|a| a.class == e.class) {
         a.count = a.count.saturating_add(e.count);
@@ -656,8 +682,10 @@ impl Explorer {
             sym: Symmetry::none(),
             index: Visited::default(),
             summaries: Vec::new(),
+            entries: Vec::new(),
             stack: Vec::new(),
-            spares: Vec::new(),
+            machines: Vec::new(),
+            accs: Vec::new(),
             classes: Classes::default(),
             transitions: 0,
             truncated: false,
@@ -698,31 +726,37 @@ impl Explorer {
         self.sym = sym;
         self.index = Visited::default();
         self.summaries = Vec::new();
+        self.entries = Vec::new();
         self.stack = Vec::new();
         self.classes = Classes::default();
         self.transitions = 0;
         self.truncated = false;
         self.max_depth = 0;
         self.report = None;
-        let mut root = self.root.clone();
-        let (_, twins) = self.sym.canonicalize(&mut root);
-        let fp = fingerprint(&root);
+        if self.machines.is_empty() {
+            self.machines.push(self.root.clone());
+        } else {
+            copy_machine(&self.root, &mut self.machines[0]);
+        }
+        let root = &mut self.machines[0];
+        let (_, twins) = self.sym.canonicalize(root);
+        let fp = fingerprint(root);
         self.index.insert(fp, 0);
         if let Some(o) = root.outcome() {
             let class = self.classes.intern(&o.class());
-            self.summaries.push(Some(Box::new([Entry {
+            self.summaries.push(Summary { start: 0, len: 1 });
+            self.entries.push(Entry {
                 class,
                 count: 1,
                 shortest: 0,
                 via: None,
                 next: NONE,
-            }])));
+            });
         } else {
-            self.summaries.push(None);
+            self.summaries.push(Summary::OPEN);
             self.stack.push(Frame {
                 node: 0,
                 fp,
-                machine: root,
                 depth: 0,
                 next_thread: 0,
                 pending: None,
@@ -785,14 +819,20 @@ impl Explorer {
     /// One unit of work: try one successor of the top frame, or finish it. Returns whether a
     /// step was executed.
     fn advance(&mut self) -> bool {
+        let d = self.stack.len();
         let Some(top) = self.stack.last_mut() else {
             self.finish();
             return false;
         };
+        if self.machines.len() <= d {
+            self.machines.push(self.machines[d - 1].clone());
+        }
+        let (parents, rest) = self.machines.split_at_mut(d);
+        let (parent, child) = (&parents[d - 1], &mut rest[0]);
         // Find the next thread that can step.
         while top.next_thread < self.threads {
             let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-            if top.machine.can_step(t) {
+            if parent.can_step(t) {
                 break;
             }
             top.next_thread += 1;
@@ -817,44 +857,28 @@ impl Explorer {
                 }
             }
         }
-        // The successor is built in a spare machine: cloning into one reuses its allocations.
-        let mut child = match self.spares.pop() {
-            Some(mut spare) => {
-                copy_machine(&top.machine, &mut spare);
-                spare
-            }
-            None => top.machine.clone(),
-        };
+        // The successor is built in the slot past the top frame: copying into it reuses its
+        // allocations.
+        copy_machine(parent, child);
         if child.step_kind(t).is_err() {
-            self.recycle(child);
             return true;
         }
-        self.liveness.clear_dead(&mut child, t.index());
-        let (perm, twins) = self.sym.canonicalize(&mut child);
-        let fp = fingerprint(&child);
-        if let Some(spare) = self.place(t, depth, child, fp, perm, twins) {
-            self.recycle(spare);
-        }
+        self.liveness.clear_dead(child, t.index());
+        let (perm, twins) = self.sym.canonicalize(child);
+        let fp = fingerprint(child);
+        self.place(t, depth, fp, perm, twins);
         true
     }
 
-    /// Account for the successor `child` (canonical, fingerprint `fp`, permutation `perm`) of
-    /// stepping `t` in the top frame: merge what is known about it, or push a frame to explore
-    /// it. Returns the machine unless a new frame keeps it.
-    fn place(
-        &mut self,
-        t: ThreadId,
-        depth: usize,
-        child: Machine,
-        fp: u64,
-        perm: Perm,
-        twins: u32,
-    ) -> Option<Machine> {
+    /// Account for the successor (canonical, in the slot past the top frame, fingerprint `fp`,
+    /// permutation `perm`) of stepping `t` in the top frame: merge what is known about it, or
+    /// push a frame to explore it, which then owns the slot.
+    fn place(&mut self, t: ThreadId, depth: usize, fp: u64, perm: Perm, twins: u32) {
         if let Some(&id) = self.index.get(&fp) {
-            if self.summaries[id as usize].is_some() {
+            if self.summaries[id as usize].is_done() {
                 self.top().last = Some((t, id, perm));
                 self.merge_child(id, t, &perm);
-                return Some(child);
+                return;
             }
             // On the current path: a cycle. Which edge closes a cycle depends on the search
             // order, so the reduced search would count livelocks differently from the plain one:
@@ -866,7 +890,7 @@ impl Explorer {
             }
             if !self.sym.is_trivial() || !matches!(self.cycles, Cycles::Known(_)) {
                 self.restart(Symmetry::none());
-                return Some(child);
+                return;
             }
             let from = self.stack.last().map_or(0, |f| f.fp);
             let starved = match &self.cycles {
@@ -888,19 +912,20 @@ impl Explorer {
                     next: NONE,
                 },
             );
-            return Some(child);
+            return;
         }
-        if let Some(o) = child.outcome() {
+        let d = self.stack.len();
+        if let Some(o) = self.machines[d].outcome() {
             let class = self.classes.intern(&o.class());
             // A final state is worth storing (deduplicated leaves), but past the state limit its
             // outcome is still known, so it is counted rather than marked unexplored.
-            let leaf: Box<[Entry]> = Box::new([Entry {
+            let leaf = Entry {
                 class,
                 count: 1,
                 shortest: 0,
                 via: None,
                 next: NONE,
-            }]);
+            };
             match self.new_node(fp, Some(leaf)) {
                 Some(id) => {
                     self.top().last = Some((t, id, perm));
@@ -920,36 +945,28 @@ impl Explorer {
                     );
                 }
             }
-            return Some(child);
+            return;
         }
         if depth >= self.limits.max_depth {
             self.unexplored(t);
-            return Some(child);
+            return;
         }
         let Some(id) = self.new_node(fp, None) else {
             self.unexplored(t);
-            return Some(child);
+            return;
         };
         self.top().pending = Some((t, perm));
+        let acc = self.accs.pop().unwrap_or_default();
         self.stack.push(Frame {
             node: id,
             fp,
-            machine: child,
             depth,
             next_thread: 0,
             pending: None,
-            acc: Vec::new(),
+            acc,
             twins,
             last: None,
         });
-        None
-    }
-
-    fn recycle(&mut self, m: Machine) {
-        // A handful is all the search ever needs at once.
-        if self.spares.len() < 8 {
-            self.spares.push(m);
-        }
     }
 
     fn top(&mut self) -> &mut Frame {
@@ -961,14 +978,19 @@ impl Explorer {
     /// Add the summary of finished node `id`, reached by stepping `t` with permutation `p`, to
     /// the top frame's.
     fn merge_child(&mut self, id: u32, t: ThreadId, p: &Perm) {
-        let Some(Some(summary)) = self.summaries.get(id as usize) else {
+        let Some(&summary) = self.summaries.get(id as usize) else {
             return;
         };
+        if !summary.is_done() {
+            return;
+        }
         let Some(top) = self.stack.last_mut() else {
             return;
         };
         let identity = p.is_identity();
-        for e in summary.iter() {
+        let end = summary.start + summary.len as usize;
+        // The summary and the accumulator are different fields: no copy needed.
+        for e in self.entries.get(summary.start..end).unwrap_or(&[]) {
             merge(
                 &mut top.acc,
                 Entry {
@@ -986,14 +1008,24 @@ impl Explorer {
         }
     }
 
-    fn new_node(&mut self, fp: u64, summary: Option<Box<[Entry]>>) -> Option<u32> {
+    /// Store a new node: a leaf with its one entry, or an open node (`None`).
+    fn new_node(&mut self, fp: u64, leaf: Option<Entry>) -> Option<u32> {
         if self.summaries.len() >= self.limits.max_states {
             return None;
         }
         let id = u32::try_from(self.summaries.len())
             .ok()
             .filter(|&i| i != NONE)?;
-        self.summaries.push(summary);
+        match leaf {
+            Some(e) => {
+                self.summaries.push(Summary {
+                    start: self.entries.len(),
+                    len: 1,
+                });
+                self.entries.push(e);
+            }
+            None => self.summaries.push(Summary::OPEN),
+        }
         self.index.insert(fp, id);
         Some(id)
     }
@@ -1014,12 +1046,15 @@ impl Explorer {
     }
 
     fn pop(&mut self) {
-        let Some(frame) = self.stack.pop() else {
+        let Some(mut frame) = self.stack.pop() else {
             return;
         };
-        let summary: Box<[Entry]> = frame.acc.into_boxed_slice();
-        self.summaries[frame.node as usize] = Some(summary);
-        self.recycle(frame.machine);
+        self.summaries[frame.node as usize] = Summary {
+            start: self.entries.len(),
+            len: u32::try_from(frame.acc.len()).unwrap_or(u32::MAX - 1),
+        };
+        self.entries.append(&mut frame.acc);
+        self.accs.push(frame.acc);
         let pending = self.stack.last_mut().and_then(|p| p.pending.take());
         if let Some((t, perm)) = pending {
             self.top().last = Some((t, frame.node, perm));
@@ -1027,15 +1062,16 @@ impl Explorer {
         }
     }
 
+    /// Node `id`'s summary, once it is done.
+    fn summary(&self, id: u32) -> Option<&[Entry]> {
+        let s = self.summaries.get(id as usize).filter(|s| s.is_done())?;
+        self.entries.get(s.start..s.start + s.len as usize)
+    }
+
     fn finish(&mut self) {
         let mut root = self.root.clone();
         let (perm, _) = self.sym.canonicalize(&mut root);
-        let entries: Vec<Entry> = self
-            .summaries
-            .first()
-            .and_then(|s| s.as_deref())
-            .unwrap_or(&[])
-            .to_vec();
+        let entries: Vec<Entry> = self.summary(0).unwrap_or(&[]).to_vec();
         let mut outcomes: Vec<OutcomeStats> = entries
             .iter()
             .map(|e| {
@@ -1087,9 +1123,7 @@ impl Explorer {
                 break;
             };
             let Some(e) = self
-                .summaries
-                .get(node as usize)
-                .and_then(|s| s.as_deref())
+                .summary(node)
                 .and_then(|s| s.iter().find(|e| e.class == wanted))
             else {
                 break;
