@@ -134,24 +134,88 @@ impl FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// The 64-bit fingerprint a state is stored under: [`FoldHasher`] of the canonical machine's
-/// behavioural state, as [`Machine`]'s `Hash` sees it.
+/// The 64-bit fingerprint a state is stored under: the canonical machine's behavioural state
+/// (what [`Machine`]'s `Eq` compares) packed into 64-bit words and folded by [`FoldHasher`].
 ///
 /// Storing fingerprints instead of machines keeps the visited set at 12 bytes a state and saves
-/// comparing whole machines on every lookup. The price is that two different states with the
-/// same fingerprint would be merged, and their counts with them. Taking the hash as a random
-/// function, for `n` stored states that happens with probability about `n² / 2⁶⁵`: 1 in 10⁹ at
-/// the default limit of 200 000 states, 1 in 10⁷ at two million, 2 in 10¹⁵ for the 301 states of
-/// the ten-user pool. (The machine is hashed field by field, lengths included, so states of
-/// different shapes do not run together.)
-fn fingerprint(m: &Machine) -> u64 {
+/// comparing whole machines on every lookup, as TLC and Stateright do. The price is that two
+/// different states with the same fingerprint would be merged, and their counts with them.
+/// Taking the hash as a random function, for `n` stored states that happens with probability
+/// about `n² / 2⁶⁵`: 1 in 10⁹ at the default limit of 200 000 states, 1 in 10⁷ at two million,
+/// 2 in 10¹⁵ for the 301 states of the ten-user pool. The packing is injective for machines of
+/// one scenario (every part has the scenario's fixed length, and the parts that vary, condition
+/// queues, queue items and the outcome, are prefixed with their lengths), so only the hash can
+/// collide. Tests check the fingerprinted search against one keyed by whole machines
+/// (`tests/symmetry.rs`).
+pub(crate) fn fingerprint(m: &Machine) -> u64 {
+    use crate::machine::Phase;
     use std::hash::Hash;
     let mut h = FoldHasher::default();
-    m.hash(&mut h);
+    for st in &m.threads {
+        let (phase, count) = match st.phase {
+            Phase::Run => (0u64, 0u32),
+            Phase::WaitNotify { count } => (1, count),
+            Phase::Reacquire { count } => (2, count),
+        };
+        let exc = u64::from(st.exc.is_some());
+        h.pair(
+            u64::from(st.pc) | (phase << 16) | (exc << 18) | (u64::from(count) << 32),
+            st.sections,
+        );
+        if let Some(e) = &st.exc {
+            e.hash(&mut h);
+        }
+    }
+    for &v in &m.regs {
+        h.value(v);
+    }
+    for &v in &m.vars {
+        h.value(v);
+    }
+    for l in &m.locks {
+        h.pair(
+            l.owner.map_or(0, |t| u64::from(t.0) + 1),
+            u64::from(l.count),
+        );
+    }
+    for pair in m.sems.chunks(2) {
+        h.pair(
+            u64::from(pair[0]),
+            pair.get(1).map_or(u64::MAX, |&s| u64::from(s)),
+        );
+    }
+    for waiters in &m.conds {
+        h.pair(waiters.len() as u64, 0);
+        for pair in waiters.chunks(2) {
+            h.pair(
+                u64::from(pair[0].0),
+                pair.get(1).map_or(u64::MAX, |t| u64::from(t.0)),
+            );
+        }
+    }
+    for q in &m.queues {
+        h.pair(q.items.len() as u64, u64::from(q.unfinished));
+        for &v in &q.items {
+            h.value(v);
+        }
+    }
+    for &l in &m.locals {
+        match l {
+            None => h.pair(3, 0),
+            Some(v) => h.value(v),
+        }
+    }
+    h.pair(
+        m.gil.map_or(0, |t| u64::from(t.0) + 1),
+        u64::from(m.outcome.is_some()),
+    );
+    if let Some(o) = &m.outcome {
+        o.hash(&mut h);
+    }
     h.finish()
 }
 
-/// A fast hasher with full 64-bit mixing, for fingerprints: every word is folded in with a
+/// A fast hasher with full 64-bit mixing, for fingerprints: every two words are folded in with a
 /// 64×64→128-bit multiply whose halves are xored (the mixing step of wyhash and foldhash), so
 /// each output bit depends on every input bit. SipHash would do too but spends most of the
 /// explorer's time on a state's many small fields; FxHash is fast but mixes too little to be a
@@ -169,45 +233,63 @@ impl FoldHasher {
     const K0: u64 = 0xa076_1d64_78bd_642f;
     const K1: u64 = 0xe703_7ed1_a0b4_28db;
 
-    fn add(&mut self, word: u64) {
-        let x = u128::from(self.0 ^ word ^ Self::K0) * u128::from(Self::K1);
-        self.0 = (x as u64) ^ ((x >> 64) as u64);
+    fn fold(a: u64, b: u64) -> u64 {
+        let x = u128::from(a) * u128::from(b);
+        (x as u64) ^ ((x >> 64) as u64)
+    }
+
+    /// Fold in two words.
+    fn pair(&mut self, a: u64, b: u64) {
+        self.0 = Self::fold(self.0 ^ a ^ Self::K0, b ^ Self::K1);
+    }
+
+    /// Fold in a value: its kind and its payload.
+    fn value(&mut self, v: crate::Value) {
+        let (kind, payload) = match v {
+            crate::Value::None => (0, 0),
+            crate::Value::Int(i) => (1, i as u64),
+            crate::Value::Bool(b) => (2, u64::from(b)),
+        };
+        self.pair(kind, payload);
     }
 }
 
 impl Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+        for chunk in bytes.chunks(16) {
+            let mut words = [0u8; 16];
+            words[..chunk.len()].copy_from_slice(chunk);
+            let (a, b) = words.split_at(8);
+            self.pair(
+                u64::from_le_bytes(a.try_into().unwrap_or_default()),
+                u64::from_le_bytes(b.try_into().unwrap_or_default()),
+            );
         }
-        self.add(bytes.len() as u64);
+        self.pair(bytes.len() as u64, 0);
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.add(i);
+        self.pair(i, 0);
     }
 
     fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
+        self.pair(i as u64, 0);
     }
 
     fn finish(&self) -> u64 {
-        let x = u128::from(self.0 ^ Self::K1) * u128::from(Self::K0);
-        (x as u64) ^ ((x >> 64) as u64)
+        Self::fold(self.0 ^ Self::K1, Self::K0)
     }
 }
 
