@@ -2,10 +2,10 @@
 //! the explorer's symmetry reduction. Nothing here changes how a machine steps; the explorer
 //! (see its module docs for why the counts stay exact) is the only user.
 
-use crate::machine::{Machine, Phase};
+use crate::machine::{Machine, Phase, ThreadState};
 use crate::outcome::{CheckRef, Outcome, OutcomeClass};
 use crate::scenario::{Scenario, MAX_THREADS};
-use crate::value::ThreadId;
+use crate::value::{ThreadId, Value};
 use crate::OpKind;
 use std::cmp::Ordering;
 
@@ -129,6 +129,17 @@ pub(crate) struct Symmetry {
     regs: Vec<(usize, usize)>,
     /// Scratch: `(thread, code)` for every reference to a thread in shared state.
     tags: Vec<(u8, u64)>,
+    /// Scratch for [`Symmetry::apply`]: the threads' state before renaming.
+    old: Scratch,
+}
+
+/// Copies of the per-thread parts of a machine, kept between calls so renaming allocates
+/// nothing.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    threads: Vec<ThreadState>,
+    regs: Vec<Value>,
+    locals: Vec<Option<Value>>,
 }
 
 impl Symmetry {
@@ -139,6 +150,7 @@ impl Symmetry {
             prev: Vec::new(),
             regs: Vec::new(),
             tags: Vec::new(),
+            old: Scratch::default(),
         }
     }
 
@@ -211,6 +223,7 @@ impl Symmetry {
             prev,
             regs,
             tags: Vec::new(),
+            old: Scratch::default(),
         }
     }
 
@@ -268,30 +281,67 @@ impl Symmetry {
             }) => self.tags.push((thread.0, code(3, 0, 0))),
             _ => {}
         }
-        self.tags.sort_unstable();
         // `spans[t]..spans[t + 1]`: thread t's tags.
         let mut spans = [0usize; MAX_THREADS + 1];
-        for &(t, _) in &self.tags {
-            if let Some(s) = spans.get_mut(usize::from(t) + 1) {
-                *s += 1;
+        if !self.tags.is_empty() {
+            self.tags.sort_unstable();
+            for &(t, _) in &self.tags {
+                if let Some(s) = spans.get_mut(usize::from(t) + 1) {
+                    *s += 1;
+                }
+            }
+            for i in 1..spans.len() {
+                spans[i] += spans[i - 1];
             }
         }
-        for i in 1..spans.len() {
-            spans[i] += spans[i - 1];
-        }
         let me = &*self;
-        let cmp = |a: u8, b: u8| me.compare(m, &spans, usize::from(a), usize::from(b));
         let mut twins = 0u32;
         for g in &me.groups {
+            // Most threads differ in what `key` packs, so the full comparison runs only on ties.
+            let mut keys = [0u128; MAX_THREADS];
+            for (k, &t) in keys.iter_mut().zip(g) {
+                *k = key(&m.threads[usize::from(t)]);
+            }
+            // Compares members `a` and `b` of the group, by position.
+            let cmp = |a: u8, b: u8| {
+                let (a, b) = (usize::from(a), usize::from(b));
+                keys[a]
+                    .cmp(&keys[b])
+                    .then_with(|| me.compare_rest(m, &spans, usize::from(g[a]), usize::from(g[b])))
+            };
+            // Insertion sort (groups are small): stable, so equal threads keep their order and
+            // an already canonical state maps to itself by the identity. `same[k]`: `order[k]`
+            // ties with `order[k - 1]`. An element inserted later never lands between two that
+            // tie (it would have to sort equal to both), so the flags stay true as it moves.
             let mut order = [0u8; MAX_THREADS];
-            let order = &mut order[..g.len()];
-            order.copy_from_slice(g);
-            // Stable, so equal threads keep their order and an already canonical state maps to
-            // itself by the identity.
-            order.sort_by(|&a, &b| cmp(a, b));
+            let mut same = [false; MAX_THREADS];
+            for i in 0..g.len() {
+                let x = u8::try_from(i).unwrap_or(u8::MAX);
+                let mut j = i;
+                let mut tie = false;
+                while j > 0 {
+                    match cmp(order[j - 1], x) {
+                        Ordering::Greater => {
+                            order[j] = order[j - 1];
+                            same[j] = same[j - 1];
+                            j -= 1;
+                        }
+                        o => {
+                            tie = o == Ordering::Equal;
+                            break;
+                        }
+                    }
+                }
+                order[j] = x;
+                same[j] = tie;
+                // The element now after `x` sorted strictly above it.
+                if j < i {
+                    same[j + 1] = false;
+                }
+            }
             for (k, &pos) in g.iter().enumerate() {
-                perm.map[usize::from(pos)] = order[k];
-                if k > 0 && cmp(order[k - 1], order[k]) == Ordering::Equal {
+                perm.map[usize::from(pos)] = g[usize::from(order[k])];
+                if same[k] {
                     twins |= 1 << pos;
                 }
             }
@@ -302,59 +352,76 @@ impl Symmetry {
         (perm, twins)
     }
 
-    fn compare(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
+    /// The order of threads `a` and `b` after their [`key`]s: the exception they carry, then
+    /// registers, thread-locals and what names them in shared state.
+    fn compare_rest(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
         let (x, y) = (&m.threads[a], &m.threads[b]);
-        let phase = |p: Phase| match p {
-            Phase::Run => (0, 0),
-            Phase::WaitNotify { count } => (1, count),
-            Phase::Reacquire { count } => (2, count),
-        };
-        let regs = |t: usize| {
-            let (base, len) = self.regs[t];
-            m.regs.get(base..base + len).unwrap_or(&[])
-        };
-        let n = m.threads.len();
-        let tags = |t: usize| {
-            self.tags
-                .get(spans[t]..spans[t + 1])
-                .unwrap_or(&[])
-                .iter()
-                .map(|&(_, c)| c)
-        };
-        x.pc.cmp(&y.pc)
-            .then_with(|| phase(x.phase).cmp(&phase(y.phase)))
-            .then_with(|| x.sections.cmp(&y.sections))
-            .then_with(|| x.exc.cmp(&y.exc))
-            .then_with(|| regs(a).cmp(regs(b)))
-            .then_with(|| {
-                m.locals
-                    .chunks(n)
-                    .map(|slot| slot[a].cmp(&slot[b]))
-                    .find(|o| o.is_ne())
-                    .unwrap_or(Ordering::Equal)
-            })
-            .then_with(|| tags(a).cmp(tags(b)))
+        if x.exc.is_some() || y.exc.is_some() {
+            let o = x.exc.cmp(&y.exc);
+            if o.is_ne() {
+                return o;
+            }
+        }
+        // Threads of a group have as many registers.
+        let ((ra, len), (rb, _)) = (self.regs[a], self.regs[b]);
+        for i in 0..len {
+            let o = m.regs[ra + i].cmp(&m.regs[rb + i]);
+            if o.is_ne() {
+                return o;
+            }
+        }
+        if !m.locals.is_empty() {
+            for slot in m.locals.chunks_exact(m.threads.len()) {
+                let o = slot[a].cmp(&slot[b]);
+                if o.is_ne() {
+                    return o;
+                }
+            }
+        }
+        let (ta, tb) = (spans[a]..spans[a + 1], spans[b]..spans[b + 1]);
+        if ta.is_empty() && tb.is_empty() {
+            return Ordering::Equal;
+        }
+        let codes =
+            |r: std::ops::Range<usize>| self.tags.get(r).unwrap_or(&[]).iter().map(|&(_, c)| c);
+        codes(ta).cmp(codes(tb))
     }
 
     /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
-    fn apply(&self, m: &mut Machine, perm: &Perm) {
+    fn apply(&mut self, m: &mut Machine, perm: &Perm) {
         let n = m.threads.len();
         let inv = perm.inverse();
-        let moved: Vec<(usize, usize)> = (0..n)
-            .map(|j| (j, perm.map[j] as usize))
-            .filter(|(j, from)| j != from)
-            .collect();
-        let threads = m.threads.clone();
-        let regs = m.regs.clone();
-        let locals = m.locals.clone();
-        for &(j, from) in &moved {
-            m.threads[j] = threads[from].clone();
-            // Threads of a group have the same registers, so the ranges have the same length.
-            let ((to_base, len), (from_base, _)) = (self.regs[j], self.regs[from]);
-            m.regs[to_base..to_base + len].copy_from_slice(&regs[from_base..from_base + len]);
-            for slot in 0..locals.len() / n.max(1) {
-                m.locals[slot * n + j] = locals[slot * n + from];
+        // Copy out what moves, then write it to its new place.
+        let old = &mut self.old;
+        old.threads.clear();
+        old.regs.clear();
+        old.locals.clear();
+        for j in 0..n {
+            let from = usize::from(perm.map[j]);
+            if from != j {
+                old.threads.push(m.threads[from].clone());
+                let (base, len) = self.regs[from];
+                old.regs.extend_from_slice(&m.regs[base..base + len]);
+                old.locals
+                    .extend(m.locals.chunks_exact(n).map(|slot| slot[from]));
             }
+        }
+        let (mut k, mut r) = (0, 0);
+        let slots = m.locals.len() / n.max(1);
+        for j in 0..n {
+            let from = usize::from(perm.map[j]);
+            if from == j {
+                continue;
+            }
+            std::mem::swap(&mut m.threads[j], &mut old.threads[k]);
+            // Threads of a group have the same registers, so the ranges have the same length.
+            let (base, len) = self.regs[j];
+            m.regs[base..base + len].copy_from_slice(&old.regs[r..r + len]);
+            for slot in 0..slots {
+                m.locals[slot * n + j] = old.locals[k * slots + slot];
+            }
+            k += 1;
+            r += len;
         }
         for st in &mut m.locks {
             st.owner = st.owner.map(|o| inv.apply(o));
@@ -384,6 +451,17 @@ impl Symmetry {
             _ => {}
         }
     }
+}
+
+/// What [`Symmetry::canonicalize`] sorts threads by first, packed so that comparing keys
+/// compares (pc, wait phase and its count, sections) in that order.
+fn key(st: &ThreadState) -> u128 {
+    let (phase, count) = match st.phase {
+        Phase::Run => (0u128, 0u32),
+        Phase::WaitNotify { count } => (1, count),
+        Phase::Reacquire { count } => (2, count),
+    };
+    (u128::from(st.pc) << 98) | (phase << 96) | (u128::from(count) << 64) | u128::from(st.sections)
 }
 
 #[cfg(test)]
