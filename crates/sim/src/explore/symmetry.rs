@@ -5,7 +5,7 @@
 use crate::machine::{Machine, Phase, ThreadState};
 use crate::outcome::{CheckRef, Outcome, OutcomeClass};
 use crate::scenario::{Scenario, MAX_THREADS};
-use crate::value::{ThreadId, Value};
+use crate::value::ThreadId;
 use crate::OpKind;
 use std::cmp::Ordering;
 
@@ -22,11 +22,16 @@ pub(crate) struct Perm {
 
 impl Perm {
     pub(crate) fn identity() -> Perm {
-        let mut map = [0u8; MAX_THREADS];
-        for (i, m) in map.iter_mut().enumerate() {
-            *m = u8::try_from(i).unwrap_or(u8::MAX);
-        }
-        Perm { map }
+        const IDENTITY: Perm = {
+            let mut map = [0u8; MAX_THREADS];
+            let mut i = 0;
+            while i < MAX_THREADS {
+                map[i] = i as u8;
+                i += 1;
+            }
+            Perm { map }
+        };
+        IDENTITY
     }
 
     pub(crate) fn is_identity(&self) -> bool {
@@ -129,17 +134,6 @@ pub(crate) struct Symmetry {
     regs: Vec<(usize, usize)>,
     /// Scratch: `(thread, code)` for every reference to a thread in shared state.
     tags: Vec<(u8, u64)>,
-    /// Scratch for [`Symmetry::apply`]: the threads' state before renaming.
-    old: Scratch,
-}
-
-/// Copies of the per-thread parts of a machine, kept between calls so renaming allocates
-/// nothing.
-#[derive(Clone, Debug, Default)]
-struct Scratch {
-    threads: Vec<ThreadState>,
-    regs: Vec<Value>,
-    locals: Vec<Option<Value>>,
 }
 
 impl Symmetry {
@@ -150,7 +144,6 @@ impl Symmetry {
             prev: Vec::new(),
             regs: Vec::new(),
             tags: Vec::new(),
-            old: Scratch::default(),
         }
     }
 
@@ -223,7 +216,6 @@ impl Symmetry {
             prev,
             regs,
             tags: Vec::new(),
-            old: Scratch::default(),
         }
     }
 
@@ -296,6 +288,9 @@ impl Symmetry {
         }
         let me = &*self;
         let mut twins = 0u32;
+        // Tracked as the map is written: reading the map back as a whole right after writing
+        // it byte by byte stalls on store forwarding.
+        let mut moved = false;
         for g in &me.groups {
             // Most threads differ in what `key` packs, so the full comparison runs only on ties.
             let mut keys = [0u128; MAX_THREADS];
@@ -340,13 +335,15 @@ impl Symmetry {
                 }
             }
             for (k, &pos) in g.iter().enumerate() {
-                perm.map[usize::from(pos)] = g[usize::from(order[k])];
+                let from = g[usize::from(order[k])];
+                moved |= from != pos;
+                perm.map[usize::from(pos)] = from;
                 if same[k] {
                     twins |= 1 << pos;
                 }
             }
         }
-        if !perm.is_identity() {
+        if moved {
             self.apply(m, &perm);
         }
         (perm, twins)
@@ -388,40 +385,35 @@ impl Symmetry {
     }
 
     /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
-    fn apply(&mut self, m: &mut Machine, perm: &Perm) {
+    fn apply(&self, m: &mut Machine, perm: &Perm) {
         let n = m.threads.len();
         let inv = perm.inverse();
-        // Copy out what moves, then write it to its new place.
-        let old = &mut self.old;
-        old.threads.clear();
-        old.regs.clear();
-        old.locals.clear();
+        // In place, a cycle of the permutation at a time: swapping `cur` with `next` puts
+        // `next`'s state where it belongs and carries the cycle's first state on, to the last
+        // place of the cycle.
+        let mut done = 0u32;
         for j in 0..n {
-            let from = usize::from(perm.map[j]);
-            if from != j {
-                old.threads.push(m.threads[from].clone());
-                let (base, len) = self.regs[from];
-                old.regs.extend_from_slice(&m.regs[base..base + len]);
-                old.locals
-                    .extend(m.locals.chunks_exact(n).map(|slot| slot[from]));
-            }
-        }
-        let (mut k, mut r) = (0, 0);
-        let slots = m.locals.len() / n.max(1);
-        for j in 0..n {
-            let from = usize::from(perm.map[j]);
-            if from == j {
+            if done & (1 << j) != 0 || usize::from(perm.map[j]) == j {
                 continue;
             }
-            std::mem::swap(&mut m.threads[j], &mut old.threads[k]);
-            // Threads of a group have the same registers, so the ranges have the same length.
-            let (base, len) = self.regs[j];
-            m.regs[base..base + len].copy_from_slice(&old.regs[r..r + len]);
-            for slot in 0..slots {
-                m.locals[slot * n + j] = old.locals[k * slots + slot];
+            let mut cur = j;
+            loop {
+                done |= 1 << cur;
+                let next = usize::from(perm.map[cur]);
+                if next == j {
+                    break;
+                }
+                m.threads.swap(cur, next);
+                // Threads of a group have the same registers, so the ranges have the same length.
+                let ((a, len), (b, _)) = (self.regs[cur], self.regs[next]);
+                for i in 0..len {
+                    m.regs.swap(a + i, b + i);
+                }
+                for slot in (0..m.locals.len()).step_by(n.max(1)) {
+                    m.locals.swap(slot + cur, slot + next);
+                }
+                cur = next;
             }
-            k += 1;
-            r += len;
         }
         for st in &mut m.locks {
             st.owner = st.owner.map(|o| inv.apply(o));
