@@ -692,19 +692,42 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
     if !Arc::ptr_eq(&dst.scn, scn) {
         dst.scn = Arc::clone(scn);
     }
-    dst.threads.clone_from(threads);
-    dst.regs.clone_from(regs);
-    dst.vars.clone_from(vars);
-    dst.locks.clone_from(locks);
-    dst.sems.clone_from(sems);
-    dst.conds.clone_from(conds);
-    dst.queues.clone_from(queues);
-    dst.locals.clone_from(locals);
+    if dst.threads.len() == threads.len() {
+        for (d, s) in dst.threads.iter_mut().zip(threads) {
+            d.clone_from(s);
+        }
+    } else {
+        dst.threads.clone_from(threads);
+    }
+    copy_vec(&mut dst.regs, regs);
+    copy_vec(&mut dst.vars, vars);
+    copy_vec(&mut dst.locks, locks);
+    copy_vec(&mut dst.sems, sems);
+    if !(conds.is_empty() && dst.conds.is_empty()) {
+        dst.conds.clone_from(conds);
+    }
+    if !(queues.is_empty() && dst.queues.is_empty()) {
+        dst.queues.clone_from(queues);
+    }
+    copy_vec(&mut dst.locals, locals);
     dst.gil = *gil;
     dst.outcome.clone_from(outcome);
     dst.steps = *steps;
     dst.step_limit = *step_limit;
     dst.aux.clone_from(aux);
+}
+
+/// `dst.clone_from(src)` for the machine's vectors of plain values, which within one scenario
+/// keep their lengths: an element-wise copy then, without the library's general path.
+fn copy_vec<T: Copy>(dst: &mut Vec<T>, src: &[T]) {
+    if dst.len() == src.len() {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s;
+        }
+    } else {
+        dst.clear();
+        dst.extend_from_slice(src);
+    }
 }
 
 /// Where a node's summary lies in [`Explorer::entries`].
@@ -942,7 +965,8 @@ impl Explorer {
         // The successor is built in the slot past the top frame: copying into it reuses its
         // allocations.
         copy_machine(parent, child);
-        if child.step_kind(t).is_err() {
+        // `parent.can_step(t)` held above, and the child is a copy of the parent.
+        if child.step_runnable(t).is_err() {
             return true;
         }
         self.liveness.clear_dead(child, t.index());
