@@ -1,10 +1,13 @@
 //! The [`Explorer`]: every interleaving of a scenario, bounded, in resumable slices.
 //!
 //! It walks the graph of machine states depth-first, one edge per runnable thread,
-//! deduplicating states (machines hash by behaviour, see [`Machine`]). When a state's successors
-//! are all done it summarises, per outcome class, how many complete schedules lead from it to
-//! that outcome and the shortest one, so counts are exact path counts over the deduplicated
-//! graph (dynamic programming; no schedule is enumerated twice).
+//! deduplicating states: each is stored as a 64-bit fingerprint of its behaviour (see
+//! [`fingerprint`] for the collision odds; TLC and Stateright do the same), not as a machine.
+//! The machines on the search path live in slots that are reused, so an edge costs a copy into
+//! the next slot, a step, the canonical form and a fingerprint, and allocates no machine. When
+//! a state's successors are all done it summarises, per outcome class, how many complete
+//! schedules lead from it to that outcome and the shortest one, so counts are exact path counts
+//! over the deduplicated graph (dynamic programming; no schedule is enumerated twice).
 //!
 //! There is no partial-order reduction on purpose: lessons count *schedules*, and a reduction
 //! would count classes of them instead. Deduplication, and the symmetry reduction below, keep
