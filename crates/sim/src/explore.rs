@@ -1,10 +1,13 @@
 //! The [`Explorer`]: every interleaving of a scenario, bounded, in resumable slices.
 //!
 //! It walks the graph of machine states depth-first, one edge per runnable thread,
-//! deduplicating states (machines hash by behaviour, see [`Machine`]). When a state's successors
-//! are all done it summarises, per outcome class, how many complete schedules lead from it to
-//! that outcome and the shortest one, so counts are exact path counts over the deduplicated
-//! graph (dynamic programming; no schedule is enumerated twice).
+//! deduplicating states: each is stored as a 64-bit fingerprint of its behaviour (see
+//! [`fingerprint`] for the collision odds; TLC and Stateright do the same), not as a machine.
+//! The machines on the search path live in slots that are reused, so an edge costs a copy into
+//! the next slot, a step, the canonical form and a fingerprint, and allocates no machine. When
+//! a state's successors are all done it summarises, per outcome class, how many complete
+//! schedules lead from it to that outcome and the shortest one, so counts are exact path counts
+//! over the deduplicated graph (dynamic programming; no schedule is enumerated twice).
 //!
 //! There is no partial-order reduction on purpose: lessons count *schedules*, and a reduction
 //! would count classes of them instead. Deduplication, and the symmetry reduction below, keep
@@ -134,24 +137,88 @@ impl FxHasher {
 
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
-/// The 64-bit fingerprint a state is stored under: [`FoldHasher`] of the canonical machine's
-/// behavioural state, as [`Machine`]'s `Hash` sees it.
+/// The 64-bit fingerprint a state is stored under: the canonical machine's behavioural state
+/// (what [`Machine`]'s `Eq` compares) packed into 64-bit words and folded by [`FoldHasher`].
 ///
 /// Storing fingerprints instead of machines keeps the visited set at 12 bytes a state and saves
-/// comparing whole machines on every lookup. The price is that two different states with the
-/// same fingerprint would be merged, and their counts with them. Taking the hash as a random
-/// function, for `n` stored states that happens with probability about `n² / 2⁶⁵`: 1 in 10⁹ at
-/// the default limit of 200 000 states, 1 in 10⁷ at two million, 2 in 10¹⁵ for the 301 states of
-/// the ten-user pool. (The machine is hashed field by field, lengths included, so states of
-/// different shapes do not run together.)
-fn fingerprint(m: &Machine) -> u64 {
+/// comparing whole machines on every lookup, as TLC and Stateright do. The price is that two
+/// different states with the same fingerprint would be merged, and their counts with them.
+/// Taking the hash as a random function, for `n` stored states that happens with probability
+/// about `n² / 2⁶⁵`: 1 in 10⁹ at the default limit of 200 000 states, 1 in 10⁷ at two million,
+/// 2 in 10¹⁵ for the 301 states of the ten-user pool. The packing is injective for machines of
+/// one scenario (every part has the scenario's fixed length, and the parts that vary, condition
+/// queues, queue items and the outcome, are prefixed with their lengths), so only the hash can
+/// collide. Tests check the fingerprinted search against one keyed by whole machines
+/// (`tests/symmetry.rs`).
+pub(crate) fn fingerprint(m: &Machine) -> u64 {
+    use crate::machine::Phase;
     use std::hash::Hash;
     let mut h = FoldHasher::default();
-    m.hash(&mut h);
+    for st in &m.threads {
+        let (phase, count) = match st.phase {
+            Phase::Run => (0u64, 0u32),
+            Phase::WaitNotify { count } => (1, count),
+            Phase::Reacquire { count } => (2, count),
+        };
+        let exc = u64::from(st.exc.is_some());
+        h.pair(
+            u64::from(st.pc) | (phase << 16) | (exc << 18) | (u64::from(count) << 32),
+            st.sections,
+        );
+        if let Some(e) = &st.exc {
+            e.hash(&mut h);
+        }
+    }
+    for &v in &m.regs {
+        h.value(v);
+    }
+    for &v in &m.vars {
+        h.value(v);
+    }
+    for l in &m.locks {
+        h.pair(
+            l.owner.map_or(0, |t| u64::from(t.0) + 1),
+            u64::from(l.count),
+        );
+    }
+    for pair in m.sems.chunks(2) {
+        h.pair(
+            u64::from(pair[0]),
+            pair.get(1).map_or(u64::MAX, |&s| u64::from(s)),
+        );
+    }
+    for waiters in &m.conds {
+        h.pair(waiters.len() as u64, 0);
+        for pair in waiters.chunks(2) {
+            h.pair(
+                u64::from(pair[0].0),
+                pair.get(1).map_or(u64::MAX, |t| u64::from(t.0)),
+            );
+        }
+    }
+    for q in &m.queues {
+        h.pair(q.items.len() as u64, u64::from(q.unfinished));
+        for &v in &q.items {
+            h.value(v);
+        }
+    }
+    for &l in &m.locals {
+        match l {
+            None => h.pair(3, 0),
+            Some(v) => h.value(v),
+        }
+    }
+    h.pair(
+        m.gil.map_or(0, |t| u64::from(t.0) + 1),
+        u64::from(m.outcome.is_some()),
+    );
+    if let Some(o) = &m.outcome {
+        o.hash(&mut h);
+    }
     h.finish()
 }
 
-/// A fast hasher with full 64-bit mixing, for fingerprints: every word is folded in with a
+/// A fast hasher with full 64-bit mixing, for fingerprints: every two words are folded in with a
 /// 64×64→128-bit multiply whose halves are xored (the mixing step of wyhash and foldhash), so
 /// each output bit depends on every input bit. SipHash would do too but spends most of the
 /// explorer's time on a state's many small fields; FxHash is fast but mixes too little to be a
@@ -169,45 +236,63 @@ impl FoldHasher {
     const K0: u64 = 0xa076_1d64_78bd_642f;
     const K1: u64 = 0xe703_7ed1_a0b4_28db;
 
-    fn add(&mut self, word: u64) {
-        let x = u128::from(self.0 ^ word ^ Self::K0) * u128::from(Self::K1);
-        self.0 = (x as u64) ^ ((x >> 64) as u64);
+    fn fold(a: u64, b: u64) -> u64 {
+        let x = u128::from(a) * u128::from(b);
+        (x as u64) ^ ((x >> 64) as u64)
+    }
+
+    /// Fold in two words.
+    fn pair(&mut self, a: u64, b: u64) {
+        self.0 = Self::fold(self.0 ^ a ^ Self::K0, b ^ Self::K1);
+    }
+
+    /// Fold in a value: its kind and its payload.
+    fn value(&mut self, v: crate::Value) {
+        let (kind, payload) = match v {
+            crate::Value::None => (0, 0),
+            crate::Value::Int(i) => (1, i as u64),
+            crate::Value::Bool(b) => (2, u64::from(b)),
+        };
+        self.pair(kind, payload);
     }
 }
 
 impl Hasher for FoldHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
+        for chunk in bytes.chunks(16) {
+            let mut words = [0u8; 16];
+            words[..chunk.len()].copy_from_slice(chunk);
+            let (a, b) = words.split_at(8);
+            self.pair(
+                u64::from_le_bytes(a.try_into().unwrap_or_default()),
+                u64::from_le_bytes(b.try_into().unwrap_or_default()),
+            );
         }
-        self.add(bytes.len() as u64);
+        self.pair(bytes.len() as u64, 0);
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u16(&mut self, i: u16) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.add(u64::from(i));
+        self.pair(u64::from(i), 0);
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.add(i);
+        self.pair(i, 0);
     }
 
     fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
+        self.pair(i as u64, 0);
     }
 
     fn finish(&self) -> u64 {
-        let x = u128::from(self.0 ^ Self::K1) * u128::from(Self::K0);
-        (x as u64) ^ ((x >> 64) as u64)
+        Self::fold(self.0 ^ Self::K1, Self::K0)
     }
 }
 
@@ -479,12 +564,12 @@ struct Entry {
     next: u32,
 }
 
+/// A node on the DFS path. Its state, in canonical form, is `Explorer::machines[i]` for the
+/// frame at `stack[i]`: machines stay in their slots, so pushing and popping frames moves none.
 struct Frame {
     node: u32,
     /// The node's fingerprint.
     fp: u64,
-    /// The node's state, in canonical form.
-    machine: Machine,
     depth: usize,
     /// Next thread index to try.
     next_thread: usize,
@@ -566,11 +651,18 @@ pub struct Explorer {
     sym: Symmetry,
     /// Fingerprints (see [`fingerprint`]) of the canonical states seen, to their node ids.
     index: Visited,
-    /// Per node: its summary once done, `None` while on the DFS stack.
-    summaries: Vec<Option<Box<[Entry]>>>,
+    /// Per node: where its summary is in `entries` once done ([`Summary::OPEN`] while on the
+    /// DFS stack).
+    summaries: Vec<Summary>,
+    /// Every finished node's summary, one after another.
+    entries: Vec<Entry>,
     stack: Vec<Frame>,
-    /// Machines no longer needed, to build successors in (see [`copy_machine`]).
-    spares: Vec<Machine>,
+    /// `machines[i]` is the state of `stack[i]`; the slot past the top frame is where a
+    /// successor is built (see [`copy_machine`]). Slots are never freed, so after the first
+    /// descent building a successor allocates nothing.
+    machines: Vec<Machine>,
+    /// Emptied accumulators of popped frames, for new frames to reuse.
+    accs: Vec<Vec<Entry>>,
     classes: Classes,
     transitions: usize,
     truncated: bool,
@@ -603,19 +695,61 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
     if !Arc::ptr_eq(&dst.scn, scn) {
         dst.scn = Arc::clone(scn);
     }
-    dst.threads.clone_from(threads);
-    dst.regs.clone_from(regs);
-    dst.vars.clone_from(vars);
-    dst.locks.clone_from(locks);
-    dst.sems.clone_from(sems);
-    dst.conds.clone_from(conds);
-    dst.queues.clone_from(queues);
-    dst.locals.clone_from(locals);
+    if dst.threads.len() == threads.len() {
+        for (d, s) in dst.threads.iter_mut().zip(threads) {
+            d.clone_from(s);
+        }
+    } else {
+        dst.threads.clone_from(threads);
+    }
+    copy_vec(&mut dst.regs, regs);
+    copy_vec(&mut dst.vars, vars);
+    copy_vec(&mut dst.locks, locks);
+    copy_vec(&mut dst.sems, sems);
+    if !(conds.is_empty() && dst.conds.is_empty()) {
+        dst.conds.clone_from(conds);
+    }
+    if !(queues.is_empty() && dst.queues.is_empty()) {
+        dst.queues.clone_from(queues);
+    }
+    copy_vec(&mut dst.locals, locals);
     dst.gil = *gil;
     dst.outcome.clone_from(outcome);
     dst.steps = *steps;
     dst.step_limit = *step_limit;
     dst.aux.clone_from(aux);
+}
+
+/// `dst.clone_from(src)` for the machine's vectors of plain values, which within one scenario
+/// keep their lengths: an element-wise copy then, without the library's general path.
+fn copy_vec<T: Copy>(dst: &mut Vec<T>, src: &[T]) {
+    if dst.len() == src.len() {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s;
+        }
+    } else {
+        dst.clear();
+        dst.extend_from_slice(src);
+    }
+}
+
+/// Where a node's summary lies in [`Explorer::entries`].
+#[derive(Clone, Copy, Debug)]
+struct Summary {
+    start: usize,
+    len: u32,
+}
+
+impl Summary {
+    /// The node is on the DFS stack: its summary is not known yet.
+    const OPEN: Summary = Summary {
+        start: 0,
+        len: u32::MAX,
+    };
+
+    fn is_done(self) -> bool {
+        self.len != u32::MAX
+    }
 }
 
 fn merge(acc: &mut Vec<Entry>, e: Entry) {
@@ -656,8 +790,10 @@ impl Explorer {
             sym: Symmetry::none(),
             index: Visited::default(),
             summaries: Vec::new(),
+            entries: Vec::new(),
             stack: Vec::new(),
-            spares: Vec::new(),
+            machines: Vec::new(),
+            accs: Vec::new(),
             classes: Classes::default(),
             transitions: 0,
             truncated: false,
@@ -698,31 +834,37 @@ impl Explorer {
         self.sym = sym;
         self.index = Visited::default();
         self.summaries = Vec::new();
+        self.entries = Vec::new();
         self.stack = Vec::new();
         self.classes = Classes::default();
         self.transitions = 0;
         self.truncated = false;
         self.max_depth = 0;
         self.report = None;
-        let mut root = self.root.clone();
-        let (_, twins) = self.sym.canonicalize(&mut root);
-        let fp = fingerprint(&root);
+        if self.machines.is_empty() {
+            self.machines.push(self.root.clone());
+        } else {
+            copy_machine(&self.root, &mut self.machines[0]);
+        }
+        let root = &mut self.machines[0];
+        let (_, twins) = self.sym.canonicalize(root);
+        let fp = fingerprint(root);
         self.index.insert(fp, 0);
         if let Some(o) = root.outcome() {
             let class = self.classes.intern(&o.class());
-            self.summaries.push(Some(Box::new([Entry {
+            self.summaries.push(Summary { start: 0, len: 1 });
+            self.entries.push(Entry {
                 class,
                 count: 1,
                 shortest: 0,
                 via: None,
                 next: NONE,
-            }])));
+            });
         } else {
-            self.summaries.push(None);
+            self.summaries.push(Summary::OPEN);
             self.stack.push(Frame {
                 node: 0,
                 fp,
-                machine: root,
                 depth: 0,
                 next_thread: 0,
                 pending: None,
@@ -785,14 +927,20 @@ impl Explorer {
     /// One unit of work: try one successor of the top frame, or finish it. Returns whether a
     /// step was executed.
     fn advance(&mut self) -> bool {
+        let d = self.stack.len();
         let Some(top) = self.stack.last_mut() else {
             self.finish();
             return false;
         };
+        if self.machines.len() <= d {
+            self.machines.push(self.machines[d - 1].clone());
+        }
+        let (parents, rest) = self.machines.split_at_mut(d);
+        let (parent, child) = (&parents[d - 1], &mut rest[0]);
         // Find the next thread that can step.
         while top.next_thread < self.threads {
             let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-            if top.machine.can_step(t) {
+            if parent.can_step(t) {
                 break;
             }
             top.next_thread += 1;
@@ -817,44 +965,29 @@ impl Explorer {
                 }
             }
         }
-        // The successor is built in a spare machine: cloning into one reuses its allocations.
-        let mut child = match self.spares.pop() {
-            Some(mut spare) => {
-                copy_machine(&top.machine, &mut spare);
-                spare
-            }
-            None => top.machine.clone(),
-        };
-        if child.step_kind(t).is_err() {
-            self.recycle(child);
+        // The successor is built in the slot past the top frame: copying into it reuses its
+        // allocations.
+        copy_machine(parent, child);
+        // `parent.can_step(t)` held above, and the child is a copy of the parent.
+        if child.step_runnable(t).is_err() {
             return true;
         }
-        self.liveness.clear_dead(&mut child, t.index());
-        let (perm, twins) = self.sym.canonicalize(&mut child);
-        let fp = fingerprint(&child);
-        if let Some(spare) = self.place(t, depth, child, fp, perm, twins) {
-            self.recycle(spare);
-        }
+        self.liveness.clear_dead(child, t.index());
+        let (perm, twins) = self.sym.canonicalize(child);
+        let fp = fingerprint(child);
+        self.place(t, depth, fp, perm, twins);
         true
     }
 
-    /// Account for the successor `child` (canonical, fingerprint `fp`, permutation `perm`) of
-    /// stepping `t` in the top frame: merge what is known about it, or push a frame to explore
-    /// it. Returns the machine unless a new frame keeps it.
-    fn place(
-        &mut self,
-        t: ThreadId,
-        depth: usize,
-        child: Machine,
-        fp: u64,
-        perm: Perm,
-        twins: u32,
-    ) -> Option<Machine> {
+    /// Account for the successor (canonical, in the slot past the top frame, fingerprint `fp`,
+    /// permutation `perm`) of stepping `t` in the top frame: merge what is known about it, or
+    /// push a frame to explore it, which then owns the slot.
+    fn place(&mut self, t: ThreadId, depth: usize, fp: u64, perm: Perm, twins: u32) {
         if let Some(&id) = self.index.get(&fp) {
-            if self.summaries[id as usize].is_some() {
+            if self.summaries[id as usize].is_done() {
                 self.top().last = Some((t, id, perm));
                 self.merge_child(id, t, &perm);
-                return Some(child);
+                return;
             }
             // On the current path: a cycle. Which edge closes a cycle depends on the search
             // order, so the reduced search would count livelocks differently from the plain one:
@@ -866,7 +999,7 @@ impl Explorer {
             }
             if !self.sym.is_trivial() || !matches!(self.cycles, Cycles::Known(_)) {
                 self.restart(Symmetry::none());
-                return Some(child);
+                return;
             }
             let from = self.stack.last().map_or(0, |f| f.fp);
             let starved = match &self.cycles {
@@ -888,19 +1021,20 @@ impl Explorer {
                     next: NONE,
                 },
             );
-            return Some(child);
+            return;
         }
-        if let Some(o) = child.outcome() {
+        let d = self.stack.len();
+        if let Some(o) = self.machines[d].outcome() {
             let class = self.classes.intern(&o.class());
             // A final state is worth storing (deduplicated leaves), but past the state limit its
             // outcome is still known, so it is counted rather than marked unexplored.
-            let leaf: Box<[Entry]> = Box::new([Entry {
+            let leaf = Entry {
                 class,
                 count: 1,
                 shortest: 0,
                 via: None,
                 next: NONE,
-            }]);
+            };
             match self.new_node(fp, Some(leaf)) {
                 Some(id) => {
                     self.top().last = Some((t, id, perm));
@@ -920,36 +1054,28 @@ impl Explorer {
                     );
                 }
             }
-            return Some(child);
+            return;
         }
         if depth >= self.limits.max_depth {
             self.unexplored(t);
-            return Some(child);
+            return;
         }
         let Some(id) = self.new_node(fp, None) else {
             self.unexplored(t);
-            return Some(child);
+            return;
         };
         self.top().pending = Some((t, perm));
+        let acc = self.accs.pop().unwrap_or_default();
         self.stack.push(Frame {
             node: id,
             fp,
-            machine: child,
             depth,
             next_thread: 0,
             pending: None,
-            acc: Vec::new(),
+            acc,
             twins,
             last: None,
         });
-        None
-    }
-
-    fn recycle(&mut self, m: Machine) {
-        // A handful is all the search ever needs at once.
-        if self.spares.len() < 8 {
-            self.spares.push(m);
-        }
     }
 
     fn top(&mut self) -> &mut Frame {
@@ -961,14 +1087,19 @@ impl Explorer {
     /// Add the summary of finished node `id`, reached by stepping `t` with permutation `p`, to
     /// the top frame's.
     fn merge_child(&mut self, id: u32, t: ThreadId, p: &Perm) {
-        let Some(Some(summary)) = self.summaries.get(id as usize) else {
+        let Some(&summary) = self.summaries.get(id as usize) else {
             return;
         };
+        if !summary.is_done() {
+            return;
+        }
         let Some(top) = self.stack.last_mut() else {
             return;
         };
         let identity = p.is_identity();
-        for e in summary.iter() {
+        let end = summary.start + summary.len as usize;
+        // The summary and the accumulator are different fields: no copy needed.
+        for e in self.entries.get(summary.start..end).unwrap_or(&[]) {
             merge(
                 &mut top.acc,
                 Entry {
@@ -986,14 +1117,24 @@ impl Explorer {
         }
     }
 
-    fn new_node(&mut self, fp: u64, summary: Option<Box<[Entry]>>) -> Option<u32> {
+    /// Store a new node: a leaf with its one entry, or an open node (`None`).
+    fn new_node(&mut self, fp: u64, leaf: Option<Entry>) -> Option<u32> {
         if self.summaries.len() >= self.limits.max_states {
             return None;
         }
         let id = u32::try_from(self.summaries.len())
             .ok()
             .filter(|&i| i != NONE)?;
-        self.summaries.push(summary);
+        match leaf {
+            Some(e) => {
+                self.summaries.push(Summary {
+                    start: self.entries.len(),
+                    len: 1,
+                });
+                self.entries.push(e);
+            }
+            None => self.summaries.push(Summary::OPEN),
+        }
         self.index.insert(fp, id);
         Some(id)
     }
@@ -1014,12 +1155,15 @@ impl Explorer {
     }
 
     fn pop(&mut self) {
-        let Some(frame) = self.stack.pop() else {
+        let Some(mut frame) = self.stack.pop() else {
             return;
         };
-        let summary: Box<[Entry]> = frame.acc.into_boxed_slice();
-        self.summaries[frame.node as usize] = Some(summary);
-        self.recycle(frame.machine);
+        self.summaries[frame.node as usize] = Summary {
+            start: self.entries.len(),
+            len: u32::try_from(frame.acc.len()).unwrap_or(u32::MAX - 1),
+        };
+        self.entries.append(&mut frame.acc);
+        self.accs.push(frame.acc);
         let pending = self.stack.last_mut().and_then(|p| p.pending.take());
         if let Some((t, perm)) = pending {
             self.top().last = Some((t, frame.node, perm));
@@ -1027,15 +1171,16 @@ impl Explorer {
         }
     }
 
+    /// Node `id`'s summary, once it is done.
+    fn summary(&self, id: u32) -> Option<&[Entry]> {
+        let s = self.summaries.get(id as usize).filter(|s| s.is_done())?;
+        self.entries.get(s.start..s.start + s.len as usize)
+    }
+
     fn finish(&mut self) {
         let mut root = self.root.clone();
         let (perm, _) = self.sym.canonicalize(&mut root);
-        let entries: Vec<Entry> = self
-            .summaries
-            .first()
-            .and_then(|s| s.as_deref())
-            .unwrap_or(&[])
-            .to_vec();
+        let entries: Vec<Entry> = self.summary(0).unwrap_or(&[]).to_vec();
         let mut outcomes: Vec<OutcomeStats> = entries
             .iter()
             .map(|e| {
@@ -1087,9 +1232,7 @@ impl Explorer {
                 break;
             };
             let Some(e) = self
-                .summaries
-                .get(node as usize)
-                .and_then(|s| s.as_deref())
+                .summary(node)
                 .and_then(|s| s.iter().find(|e| e.class == wanted))
             else {
                 break;

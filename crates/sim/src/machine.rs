@@ -36,7 +36,7 @@ pub(crate) enum Exc {
     Ended { error: PyError, rank: u8 },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct ThreadState {
     pub(crate) pc: u16,
     pub(crate) phase: Phase,
@@ -44,6 +44,29 @@ pub(crate) struct ThreadState {
     pub(crate) sections: u64,
     /// The exception the thread carries, if any (boxed: it is rare, and states are cloned a lot).
     pub(crate) exc: Option<Box<Exc>>,
+}
+
+// By hand for `clone_from`: the explorer copies every thread on every edge, and the derived one
+// clones into a temporary and drops the old value even when neither carries an exception.
+impl Clone for ThreadState {
+    fn clone(&self) -> Self {
+        ThreadState {
+            pc: self.pc,
+            phase: self.phase,
+            sections: self.sections,
+            exc: self.exc.clone(),
+        }
+    }
+
+    #[inline]
+    fn clone_from(&mut self, src: &Self) {
+        self.pc = src.pc;
+        self.phase = src.phase;
+        self.sections = src.sections;
+        if self.exc.is_some() || src.exc.is_some() {
+            self.exc.clone_from(&src.exc);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -55,11 +78,27 @@ pub(crate) struct LockState {
     pub(crate) count: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub(crate) struct QueueState {
     pub(crate) items: Vec<Value>,
     /// Items put and not yet marked done (`Queue.unfinished_tasks`).
     pub(crate) unfinished: u32,
+}
+
+// By hand for `clone_from`, which reuses `items`' allocation (the derived one allocates anew).
+impl Clone for QueueState {
+    fn clone(&self) -> Self {
+        QueueState {
+            items: self.items.clone(),
+            unfinished: self.unfinished,
+        }
+    }
+
+    #[inline]
+    fn clone_from(&mut self, src: &Self) {
+        self.items.clone_from(&src.items);
+        self.unfinished = src.unfinished;
+    }
 }
 
 /// A multiset of availability times (for semaphore permits and queue slots), kept as

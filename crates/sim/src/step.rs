@@ -190,8 +190,19 @@ impl Machine {
         if let Some(holder) = self.gil_blocker(ti) {
             return Err(StepError::GilHeldBy { thread: t, holder });
         }
+        self.step_runnable(t)
+    }
+
+    /// [`Machine::step_kind`] for a thread the caller knows [can step](Machine::can_step) (the
+    /// explorer has just asked, of an identical state): the checks are not repeated. A thread
+    /// that cannot step would run its op anyway, so callers must ask first.
+    pub(crate) fn step_runnable(&mut self, t: ThreadId) -> Result<EventKind, StepError> {
+        let ti = t.index();
         let scn = Arc::clone(&self.scn);
-        let pc = usize::from(self.threads[ti].pc);
+        let Some(st) = self.threads.get(ti) else {
+            return Err(StepError::NoSuchThread(t));
+        };
+        let pc = usize::from(st.pc);
         let Some(op) = scn.threads[ti].program.get(pc) else {
             return Err(StepError::Finished(t));
         };
@@ -212,7 +223,7 @@ impl Machine {
             let lets_go = matches!(op.kind, OpKind::Sleep { .. }) || !self.is_live(ti);
             self.gil = if lets_go { None } else { Some(t) };
         }
-        self.settle();
+        self.settle_after(ti);
         Ok(kind)
     }
 
@@ -316,11 +327,19 @@ impl Machine {
     /// an exception that ended a thread, or a clean finish; the step limit. Called after every
     /// step and on the initial state.
     pub(crate) fn settle(&mut self) {
+        self.settle_after(0);
+    }
+
+    /// [`Machine::settle`] after a step of thread `ti`, which is asked first whether it can
+    /// still move (usually it can, and then no other thread need be asked).
+    fn settle_after(&mut self, ti: usize) {
         if self.outcome.is_some() {
             return;
         }
-        let scn = Arc::clone(&self.scn);
-        for (i, check) in scn.checks.iter().enumerate() {
+        // Checks are read in place (no `Arc` clone: this runs on every step the explorer
+        // takes); a failing one is recorded once the borrow ends.
+        let mut failed = None;
+        for (i, check) in self.scn.checks.iter().enumerate() {
             let ok = match check {
                 Check::Always {
                     var, cmp, value, ..
@@ -337,13 +356,17 @@ impl Machine {
                 Check::Final { .. } | Check::FinalSum { .. } => true,
             };
             if !ok {
-                self.violate(i, check.message());
-                return;
+                failed = Some(i);
+                break;
             }
+        }
+        if let Some(i) = failed {
+            self.violate(i);
+            return;
         }
         let all_done = (0..self.threads.len()).all(|t| self.is_finished(t));
         if all_done {
-            for (i, check) in scn.checks.iter().enumerate() {
+            for (i, check) in self.scn.checks.iter().enumerate() {
                 let ok = match check {
                     Check::Final {
                         var, cmp, value, ..
@@ -361,9 +384,13 @@ impl Machine {
                     Check::Always { .. } | Check::MaxInSection { .. } => true,
                 };
                 if !ok {
-                    self.violate(i, check.message());
-                    return;
+                    failed = Some(i);
+                    break;
                 }
+            }
+            if let Some(i) = failed {
+                self.violate(i);
+                return;
             }
             self.outcome = Some(match self.first_raiser() {
                 Some((thread, error)) => Outcome::Misuse {
@@ -374,7 +401,7 @@ impl Machine {
             });
             return;
         }
-        if !(0..self.threads.len()).any(|t| self.is_live(t)) {
+        if !self.is_live(ti) && !(0..self.threads.len()).any(|t| self.is_live(t)) {
             let blocked = self
                 .thread_ids()
                 .filter(|t| !self.is_finished(t.index()))
@@ -390,10 +417,15 @@ impl Machine {
         }
     }
 
-    fn violate(&mut self, check: usize, message: &str) {
+    fn violate(&mut self, check: usize) {
+        let message = self
+            .scn
+            .checks
+            .get(check)
+            .map_or_else(String::new, |c| c.message().to_string());
         self.outcome = Some(Outcome::Violated {
             check: CheckRef::Check(check),
-            message: message.to_string(),
+            message,
             vars: self.vars(),
         });
     }

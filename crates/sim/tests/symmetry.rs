@@ -1,10 +1,13 @@
 //! The symmetry reduction changes how many states the explorer stores, never what it reports:
 //! random scenarios with groups of identical threads give the plain explorer's classes, counts
 //! and shortest lengths, and every shortest schedule replays on the real scenario.
+//!
+//! Both explorers store states by 64-bit fingerprint; a reference search here stores whole
+//! machines instead, and both must count what it counts.
 
 use proptest::prelude::*;
 use sim::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Ops with valid ids (two of every object, four registers), so most scenarios validate. Thread
@@ -96,6 +99,30 @@ fn op() -> impl Strategy<Value = OpKind> {
     ]
 }
 
+/// Loads, stores, constants and additions on two variables and two registers: programs whose
+/// registers carry values from one shared access to the next (lost updates), so that states
+/// differ in registers and variables as often as in program counters.
+fn dataflow_op() -> impl Strategy<Value = OpKind> {
+    let r = || (0u8..2).prop_map(RegId);
+    let v = || (0u16..2).prop_map(VarId);
+    prop_oneof![
+        (v(), r()).prop_map(|(var, dst)| OpKind::Load { var, dst }),
+        (v(), r()).prop_map(|(var, dst)| OpKind::Load { var, dst }),
+        (v(), r()).prop_map(|(var, src)| OpKind::Store { var, src }),
+        (v(), r()).prop_map(|(var, src)| OpKind::Store { var, src }),
+        (r(), r(), 1i64..3).prop_map(|(dst, a, k)| OpKind::BinOp {
+            dst,
+            op: BinOpKind::Add,
+            a: Operand::Reg(a),
+            b: Operand::Imm(Value::Int(k)),
+        }),
+        (r(), 0i64..3).prop_map(|(dst, k)| OpKind::Const {
+            dst,
+            value: Value::Int(k)
+        }),
+    ]
+}
+
 fn program() -> impl Strategy<Value = Vec<(OpKind, bool)>> {
     proptest::collection::vec((op(), any::<bool>()), 1..6)
 }
@@ -103,8 +130,17 @@ fn program() -> impl Strategy<Value = Vec<(OpKind, bool)>> {
 /// One or two programs, each run by one to three threads (at most four in all), the threads in
 /// a shuffled order so that a group's members need not be neighbours.
 fn scenario() -> impl Strategy<Value = Scenario> {
+    scenario_of(program().boxed())
+}
+
+/// As [`scenario`], of [`dataflow_op`]s.
+fn dataflow_scenario() -> impl Strategy<Value = Scenario> {
+    scenario_of(proptest::collection::vec((dataflow_op(), any::<bool>()), 2..7).boxed())
+}
+
+fn scenario_of(program: BoxedStrategy<Vec<(OpKind, bool)>>) -> impl Strategy<Value = Scenario> {
     (
-        proptest::collection::vec((program(), 1usize..=3), 1..=2),
+        proptest::collection::vec((program, 1usize..=3), 1..=2),
         any::<u64>(),
         any::<bool>(),
         any::<bool>(),
@@ -265,9 +301,8 @@ fn compare(start: &Machine) -> Result<Option<(ExploreReport, bool)>, TestCaseErr
             );
         }
         match o.class {
-            OutcomeClass::Livelock
-            | OutcomeClass::Starvation { .. }
-            | OutcomeClass::Unexplored => {}
+            OutcomeClass::Livelock | OutcomeClass::Starvation { .. } | OutcomeClass::Unexplored => {
+            }
             _ => {
                 prop_assert_eq!(run.outcome().map(Outcome::class), Some(o.class.clone()));
                 prop_assert_eq!(run.outcome(), o.example.as_ref());
@@ -277,8 +312,125 @@ fn compare(start: &Machine) -> Result<Option<(ExploreReport, bool)>, TestCaseErr
     Ok(Some((reduced, grouped)))
 }
 
+/// Per class: schedules and the shortest length.
+type Counts = BTreeMap<OutcomeClass, (u128, usize)>;
+
+fn add(into: &mut Counts, from: &Counts, extra: usize) {
+    for (class, &(n, len)) in from {
+        let e = into.entry(class.clone()).or_insert((0, usize::MAX));
+        e.0 = e.0.saturating_add(n);
+        e.1 = e.1.min(len + extra);
+    }
+}
+
+/// The reference: every schedule from `start` counted by a memoised depth-first search keyed by
+/// whole machines (their own `Eq` and `Hash`), through the public `step`: no fingerprints, no
+/// symmetry, no register liveness. `None` when the state graph has a cycle (the explorer's
+/// counts then depend on its search order), has more than `cap` states, or a schedule runs
+/// into the scenario's step limit (which the explorer lifts).
+fn reference(start: &Machine, cap: usize) -> Option<Counts> {
+    struct Frame {
+        m: Machine,
+        next: u8,
+        acc: Counts,
+    }
+    fn leaf(m: &Machine) -> Option<Counts> {
+        let o = m.outcome()?;
+        Some(Counts::from([(o.class(), (1, 0))]))
+    }
+    if let Some(counts) = leaf(start) {
+        return Some(counts);
+    }
+    // `None` while the state is on the search path.
+    let mut memo: HashMap<Machine, Option<Counts>> = HashMap::new();
+    memo.insert(start.clone(), None);
+    let mut stack = vec![Frame {
+        m: start.clone(),
+        next: 0,
+        acc: Counts::new(),
+    }];
+    let threads = start.thread_count();
+    loop {
+        let top = stack.last_mut()?;
+        if usize::from(top.next) >= threads {
+            let done = stack.pop()?;
+            if let Some(parent) = stack.last_mut() {
+                add(&mut parent.acc, &done.acc, 1);
+            } else {
+                return Some(done.acc);
+            }
+            memo.insert(done.m, Some(done.acc));
+            continue;
+        }
+        let t = ThreadId(top.next);
+        top.next += 1;
+        if !top.m.can_step(t) {
+            continue;
+        }
+        let mut child = top.m.clone();
+        child.step(t).ok()?;
+        if let Some(o) = child.outcome() {
+            if matches!(o, Outcome::StepLimit { .. }) {
+                return None;
+            }
+        }
+        match memo.get(&child) {
+            Some(Some(counts)) => add(&mut top.acc, counts, 1),
+            Some(None) => return None,
+            None => {
+                if memo.len() >= cap {
+                    return None;
+                }
+                if let Some(counts) = leaf(&child) {
+                    add(&mut top.acc, &counts, 1);
+                    memo.insert(child, Some(counts));
+                } else {
+                    memo.insert(child.clone(), None);
+                    stack.push(Frame {
+                        m: child,
+                        next: 0,
+                        acc: Counts::new(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Both explorers from `start` against [`reference`]; whether the reference had an answer
+/// (and the explorers stayed within their limits).
+fn agree_with_reference(start: &Machine) -> Result<bool, TestCaseError> {
+    let Some(expected) = reference(start, 20_000) else {
+        return Ok(false);
+    };
+    for symmetry in [false, true] {
+        let report = Explorer::from_machine(start.clone(), LIMITS)
+            .with_symmetry(symmetry)
+            .run_to_completion();
+        if report.truncated {
+            return Ok(false);
+        }
+        prop_assert_eq!(summary(&report), expected.clone(), "symmetry {}", symmetry);
+    }
+    Ok(true)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn fingerprinted_explorers_count_what_a_search_over_whole_machines_counts(
+        scn in prop_oneof![scenario(), dataflow_scenario()],
+        picks in proptest::collection::vec(0u8..4, 0..4),
+    ) {
+        let Ok(mut m) = Machine::new(Arc::new(scn)) else {
+            return Ok(());
+        };
+        for p in picks {
+            let _ = m.step(ThreadId(p));
+        }
+        agree_with_reference(&m)?;
+    }
 
     #[test]
     fn symmetry_reduction_reports_what_the_plain_explorer_reports(scn in scenario()) {
@@ -318,12 +470,17 @@ fn random_scenarios_exercise_groups_and_classes_that_name_threads() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
     let strategy = scenario();
-    let (mut compared, mut reduced, mut naming) = (0, 0, 0);
+    let (mut compared, mut reduced, mut naming, mut referenced) = (0, 0, 0, 0);
     for _ in 0..200 {
         let scn = strategy.new_tree(&mut runner).expect("generates").current();
         let Ok(m) = Machine::new(Arc::new(scn)) else {
             continue;
         };
+        match agree_with_reference(&m) {
+            Ok(true) => referenced += 1,
+            Ok(false) => {}
+            Err(e) => panic!("{e}"),
+        }
         let Ok(Some((report, grouped))) = compare(&m) else {
             continue;
         };
@@ -348,4 +505,8 @@ fn random_scenarios_exercise_groups_and_classes_that_name_threads() {
     assert!(compared > 100, "only {compared} of 200 compared");
     assert!(reduced > 60, "only {reduced} of {compared} had groups");
     assert!(naming > 15, "only {naming} had classes naming threads");
+    assert!(
+        referenced > 60,
+        "only {referenced} of 200 were checked against the reference"
+    );
 }

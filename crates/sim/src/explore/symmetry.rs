@@ -2,7 +2,7 @@
 //! the explorer's symmetry reduction. Nothing here changes how a machine steps; the explorer
 //! (see its module docs for why the counts stay exact) is the only user.
 
-use crate::machine::{Machine, Phase};
+use crate::machine::{Machine, Phase, ThreadState};
 use crate::outcome::{CheckRef, Outcome, OutcomeClass};
 use crate::scenario::{Scenario, MAX_THREADS};
 use crate::value::ThreadId;
@@ -22,11 +22,16 @@ pub(crate) struct Perm {
 
 impl Perm {
     pub(crate) fn identity() -> Perm {
-        let mut map = [0u8; MAX_THREADS];
-        for (i, m) in map.iter_mut().enumerate() {
-            *m = u8::try_from(i).unwrap_or(u8::MAX);
-        }
-        Perm { map }
+        const IDENTITY: Perm = {
+            let mut map = [0u8; MAX_THREADS];
+            let mut i = 0;
+            while i < MAX_THREADS {
+                map[i] = i as u8;
+                i += 1;
+            }
+            Perm { map }
+        };
+        IDENTITY
     }
 
     pub(crate) fn is_identity(&self) -> bool {
@@ -268,92 +273,146 @@ impl Symmetry {
             }) => self.tags.push((thread.0, code(3, 0, 0))),
             _ => {}
         }
-        self.tags.sort_unstable();
         // `spans[t]..spans[t + 1]`: thread t's tags.
         let mut spans = [0usize; MAX_THREADS + 1];
-        for &(t, _) in &self.tags {
-            if let Some(s) = spans.get_mut(usize::from(t) + 1) {
-                *s += 1;
+        if !self.tags.is_empty() {
+            self.tags.sort_unstable();
+            for &(t, _) in &self.tags {
+                if let Some(s) = spans.get_mut(usize::from(t) + 1) {
+                    *s += 1;
+                }
+            }
+            for i in 1..spans.len() {
+                spans[i] += spans[i - 1];
             }
         }
-        for i in 1..spans.len() {
-            spans[i] += spans[i - 1];
-        }
         let me = &*self;
-        let cmp = |a: u8, b: u8| me.compare(m, &spans, usize::from(a), usize::from(b));
         let mut twins = 0u32;
+        // Tracked as the map is written: reading the map back as a whole right after writing
+        // it byte by byte stalls on store forwarding.
+        let mut moved = false;
         for g in &me.groups {
+            // Most threads differ in what `key` packs, so the full comparison runs only on ties.
+            let mut keys = [0u128; MAX_THREADS];
+            for (k, &t) in keys.iter_mut().zip(g) {
+                *k = key(&m.threads[usize::from(t)]);
+            }
+            // Compares members `a` and `b` of the group, by position.
+            let cmp = |a: u8, b: u8| {
+                let (a, b) = (usize::from(a), usize::from(b));
+                keys[a]
+                    .cmp(&keys[b])
+                    .then_with(|| me.compare_rest(m, &spans, usize::from(g[a]), usize::from(g[b])))
+            };
+            // Insertion sort (groups are small): stable, so equal threads keep their order and
+            // an already canonical state maps to itself by the identity. `same[k]`: `order[k]`
+            // ties with `order[k - 1]`. An element inserted later never lands between two that
+            // tie (it would have to sort equal to both), so the flags stay true as it moves.
             let mut order = [0u8; MAX_THREADS];
-            let order = &mut order[..g.len()];
-            order.copy_from_slice(g);
-            // Stable, so equal threads keep their order and an already canonical state maps to
-            // itself by the identity.
-            order.sort_by(|&a, &b| cmp(a, b));
+            let mut same = [false; MAX_THREADS];
+            for i in 0..g.len() {
+                let x = u8::try_from(i).unwrap_or(u8::MAX);
+                let mut j = i;
+                let mut tie = false;
+                while j > 0 {
+                    match cmp(order[j - 1], x) {
+                        Ordering::Greater => {
+                            order[j] = order[j - 1];
+                            same[j] = same[j - 1];
+                            j -= 1;
+                        }
+                        o => {
+                            tie = o == Ordering::Equal;
+                            break;
+                        }
+                    }
+                }
+                order[j] = x;
+                same[j] = tie;
+                // The element now after `x` sorted strictly above it.
+                if j < i {
+                    same[j + 1] = false;
+                }
+            }
             for (k, &pos) in g.iter().enumerate() {
-                perm.map[usize::from(pos)] = order[k];
-                if k > 0 && cmp(order[k - 1], order[k]) == Ordering::Equal {
+                let from = g[usize::from(order[k])];
+                moved |= from != pos;
+                perm.map[usize::from(pos)] = from;
+                if same[k] {
                     twins |= 1 << pos;
                 }
             }
         }
-        if !perm.is_identity() {
+        if moved {
             self.apply(m, &perm);
         }
         (perm, twins)
     }
 
-    fn compare(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
+    /// The order of threads `a` and `b` after their [`key`]s: the exception they carry, then
+    /// registers, thread-locals and what names them in shared state.
+    fn compare_rest(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
         let (x, y) = (&m.threads[a], &m.threads[b]);
-        let phase = |p: Phase| match p {
-            Phase::Run => (0, 0),
-            Phase::WaitNotify { count } => (1, count),
-            Phase::Reacquire { count } => (2, count),
-        };
-        let regs = |t: usize| {
-            let (base, len) = self.regs[t];
-            m.regs.get(base..base + len).unwrap_or(&[])
-        };
-        let n = m.threads.len();
-        let tags = |t: usize| {
-            self.tags
-                .get(spans[t]..spans[t + 1])
-                .unwrap_or(&[])
-                .iter()
-                .map(|&(_, c)| c)
-        };
-        x.pc.cmp(&y.pc)
-            .then_with(|| phase(x.phase).cmp(&phase(y.phase)))
-            .then_with(|| x.sections.cmp(&y.sections))
-            .then_with(|| x.exc.cmp(&y.exc))
-            .then_with(|| regs(a).cmp(regs(b)))
-            .then_with(|| {
-                m.locals
-                    .chunks(n)
-                    .map(|slot| slot[a].cmp(&slot[b]))
-                    .find(|o| o.is_ne())
-                    .unwrap_or(Ordering::Equal)
-            })
-            .then_with(|| tags(a).cmp(tags(b)))
+        if x.exc.is_some() || y.exc.is_some() {
+            let o = x.exc.cmp(&y.exc);
+            if o.is_ne() {
+                return o;
+            }
+        }
+        // Threads of a group have as many registers.
+        let ((ra, len), (rb, _)) = (self.regs[a], self.regs[b]);
+        for i in 0..len {
+            let o = m.regs[ra + i].cmp(&m.regs[rb + i]);
+            if o.is_ne() {
+                return o;
+            }
+        }
+        if !m.locals.is_empty() {
+            for slot in m.locals.chunks_exact(m.threads.len()) {
+                let o = slot[a].cmp(&slot[b]);
+                if o.is_ne() {
+                    return o;
+                }
+            }
+        }
+        let (ta, tb) = (spans[a]..spans[a + 1], spans[b]..spans[b + 1]);
+        if ta.is_empty() && tb.is_empty() {
+            return Ordering::Equal;
+        }
+        let codes =
+            |r: std::ops::Range<usize>| self.tags.get(r).unwrap_or(&[]).iter().map(|&(_, c)| c);
+        codes(ta).cmp(codes(tb))
     }
 
     /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
     fn apply(&self, m: &mut Machine, perm: &Perm) {
         let n = m.threads.len();
         let inv = perm.inverse();
-        let moved: Vec<(usize, usize)> = (0..n)
-            .map(|j| (j, perm.map[j] as usize))
-            .filter(|(j, from)| j != from)
-            .collect();
-        let threads = m.threads.clone();
-        let regs = m.regs.clone();
-        let locals = m.locals.clone();
-        for &(j, from) in &moved {
-            m.threads[j] = threads[from].clone();
-            // Threads of a group have the same registers, so the ranges have the same length.
-            let ((to_base, len), (from_base, _)) = (self.regs[j], self.regs[from]);
-            m.regs[to_base..to_base + len].copy_from_slice(&regs[from_base..from_base + len]);
-            for slot in 0..locals.len() / n.max(1) {
-                m.locals[slot * n + j] = locals[slot * n + from];
+        // In place, a cycle of the permutation at a time: swapping `cur` with `next` puts
+        // `next`'s state where it belongs and carries the cycle's first state on, to the last
+        // place of the cycle.
+        let mut done = 0u32;
+        for j in 0..n {
+            if done & (1 << j) != 0 || usize::from(perm.map[j]) == j {
+                continue;
+            }
+            let mut cur = j;
+            loop {
+                done |= 1 << cur;
+                let next = usize::from(perm.map[cur]);
+                if next == j {
+                    break;
+                }
+                m.threads.swap(cur, next);
+                // Threads of a group have the same registers, so the ranges have the same length.
+                let ((a, len), (b, _)) = (self.regs[cur], self.regs[next]);
+                for i in 0..len {
+                    m.regs.swap(a + i, b + i);
+                }
+                for slot in (0..m.locals.len()).step_by(n.max(1)) {
+                    m.locals.swap(slot + cur, slot + next);
+                }
+                cur = next;
             }
         }
         for st in &mut m.locks {
@@ -384,6 +443,17 @@ impl Symmetry {
             _ => {}
         }
     }
+}
+
+/// What [`Symmetry::canonicalize`] sorts threads by first, packed so that comparing keys
+/// compares (pc, wait phase and its count, sections) in that order.
+fn key(st: &ThreadState) -> u128 {
+    let (phase, count) = match st.phase {
+        Phase::Run => (0u128, 0u32),
+        Phase::WaitNotify { count } => (1, count),
+        Phase::Reacquire { count } => (2, count),
+    };
+    (u128::from(st.pc) << 98) | (phase << 96) | (u128::from(count) << 64) | u128::from(st.sections)
 }
 
 #[cfg(test)]
