@@ -314,7 +314,7 @@ fn report_view(e: &Explored, vi: usize, variant: Option<&'static Variant>, on_re
     html! {
         <div data-testid="explore-result" data-variant={variant.map(|x| x.slug).unwrap_or_default()} data-variant-index={vi.to_string()}
             data-total={v.total.to_string()} data-bad={v.bad.to_string()}
-            data-states={r.states.to_string()} data-truncated={r.truncated.to_string()} data-on-pool={e.on_pool.to_string()}>
+            data-states={r.states.to_string()} data-truncated={r.truncated.to_string()} data-on-pool={e.on_pool.to_string()} data-ms={format!("{ms:.1}")}>
             <div class={classes!("outcome", if v.bad == 0 { "good" } else { "bad" })}>
                 <p class="outcome-title">{headline}</p>
                 <p>{format!("{} distinct states, explored in {ms:.0} ms {}{}.", super::widgets::group(r.states as u64),
