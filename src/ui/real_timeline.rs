@@ -88,9 +88,9 @@ pub fn real_timeline(props: &RealTimelineProps) -> Html {
                 {" waits. "}
                 {format!("Read with performance.now() in each worker. Each thread keeps its first {} spans", lab::trace::MAX_SPANS_PER_THREAD)}
                 { if tr.cut {
-                    format!("; the run went on, but the timeline stops at {:.2} ms, where the first thread stopped recording ({} later spans not drawn)", tr.ms, tr.dropped)
+                    format!("; the run went on, but the timeline stops at {:.2} ms, where the first thread stopped recording ({} later records skipped)", tr.ms, tr.dropped)
                 } else if tr.dropped > 0 {
-                    format!(" ({} more not drawn)", tr.dropped)
+                    format!(" ({} later records skipped)", tr.dropped)
                 } else {
                     String::new()
                 } }

@@ -78,7 +78,8 @@ pub struct Trace {
     pub spans: Vec<Span>,
     /// Milliseconds from the origin to the end of the traced part, or to the cut.
     pub ms: f64,
-    /// Spans not kept: their thread's lane was full, or they began after the cut.
+    /// Records skipped: made after their thread's lane was full (a wait too short to keep is
+    /// counted too, as it can no longer be measured), or begun after the cut.
     pub dropped: u32,
     /// The part went on after `ms`: the timeline stops where the first thread's lane filled,
     /// so that every row is complete up to its end.
@@ -307,7 +308,12 @@ impl Drop for Lane<'_, '_> {
     fn drop(&mut self) {
         if let Some(slot) = self.tracer.lanes.get(usize::from(self.thread)) {
             let mut slot = slot.lock().unwrap_or_else(PoisonError::into_inner);
-            slot.0.append(&mut self.spans);
+            if slot.0.is_empty() {
+                // Hand the buffer back as it is: no copy, no allocation while others still run.
+                std::mem::swap(&mut slot.0, &mut self.spans);
+            } else {
+                slot.0.append(&mut self.spans);
+            }
             slot.1 += self.dropped;
         }
     }
