@@ -20,9 +20,9 @@
 //
 // Strategy: pages network-first (a new deploy is seen at once; offline, or after 4 s without an
 // answer, the cached index.html), everything else cache-first (hashed names never change
-// content, and the few unhashed files are cached afresh with every build). One cache per build and scope; activating
-// a build deletes the older ones of the same scope, so two copies of Lockstep on one origin
-// (user.github.io/a/ and /b/) leave each other alone.
+// content, and the few unhashed files are cached afresh with every build). One cache per build
+// and scope; activating a build deletes the older ones of the same scope, so two copies of
+// Lockstep on one origin (user.github.io/a/ and /b/) leave each other alone.
 'use strict';
 
 // Filled in by scripts/sw_precache.py; keep it on one line.
