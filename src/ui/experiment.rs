@@ -34,8 +34,10 @@ enum Busy {
 #[derive(Clone)]
 struct CardState {
     req: LabRequest,
-    report: Option<LabReport>,
-    repeat: Option<RepeatReport>,
+    // Shared, not copied: the reducer clones the state on every action, and reports carry
+    // timelines (a repeat, every run's report).
+    report: Option<Rc<LabReport>>,
+    repeat: Option<Rc<RepeatReport>>,
     runs: u64,
     error: Option<String>,
     busy: Option<(Busy, Cancel)>,
@@ -79,7 +81,7 @@ impl Reducible for CardState {
                 s.busy = None;
                 match r {
                     Ok(rep) => {
-                        s.report = Some(rep);
+                        s.report = Some(Rc::new(rep));
                         s.done += 1;
                     }
                     Err(err) => s.error = Some(err),
@@ -90,10 +92,10 @@ impl Reducible for CardState {
                 match r {
                     Ok(rep) => {
                         if let Some(last) = rep.reports.last() {
-                            s.report = Some(last.clone());
+                            s.report = Some(Rc::new(last.clone()));
                             s.done += 1;
                         }
-                        s.repeat = Some(rep);
+                        s.repeat = Some(Rc::new(rep));
                     }
                     Err(err) => s.error = Some(err),
                 }
@@ -244,13 +246,13 @@ pub fn experiment_card(props: &ExperimentCardProps) -> Html {
     } else {
         html! { <h3 id={title_id.clone()}>{title}</h3> }
     };
-    let went_wrong = state.report.as_ref().is_some_and(LabReport::went_wrong) && !busy_here;
+    let went_wrong = state.report.as_deref().is_some_and(LabReport::went_wrong) && !busy_here;
     let progress = use_progress();
     let prediction = props.predict.and_then(|(l, v)| {
         let lesson = crate::lessons::by_slug(l)?;
         let variant = lesson.variant(lesson.variant_index(v)?);
         let p = variant.real?.predict?;
-        let measured = state.report.as_ref().filter(|_| !busy_here).and_then(|r| (p.judge)(r));
+        let measured = state.report.as_deref().filter(|_| !busy_here).and_then(|r| (p.judge)(r));
         let progress = progress.clone();
         Some(html! {
             <Prediction ask="real" question={p.question} choices={p.choices}

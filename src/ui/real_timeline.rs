@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use lab::{Phase, Span, Trace};
+use lab::{LabReport, Phase, Span, Trace};
 use yew::prelude::*;
 
 use super::widgets::tclass;
@@ -17,19 +17,31 @@ const RULER: f64 = 16.0;
 /// Bars narrower than this (in SVG units) are drawn this wide, so a short hold still shows.
 const MIN_BAR: f64 = 1.5;
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct RealTimelineProps {
-    /// The measured trace.
-    pub trace: Rc<Trace>,
+    /// The run's report, shared with the card (never copied).
+    pub report: Rc<LabReport>,
+    /// Which of its traces ([`LabReport::traces`]).
+    pub index: usize,
     /// Unique on the page: names the hatch pattern and the table.
     pub id: AttrValue,
+}
+
+/// The same run and trace: a pointer comparison, not a walk over every span on each render.
+impl PartialEq for RealTimelineProps {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.report, &other.report) && self.index == other.index && self.id == other.id
+    }
 }
 
 /// One measured timeline, with its table of spans behind a toggle.
 #[function_component(RealTimeline)]
 pub fn real_timeline(props: &RealTimelineProps) -> Html {
     let table_open = use_state(|| false);
-    let tr = &props.trace;
+    let traces = props.report.traces();
+    let Some(tr) = traces.get(props.index).copied() else {
+        return html! {};
+    };
     let hatch = format!("{}-hatch", props.id);
     let total = tr.ms.max(f64::MIN_POSITIVE);
     let plot = WIDTH - LABEL - 10.0;
@@ -48,7 +60,7 @@ pub fn real_timeline(props: &RealTimelineProps) -> Html {
     html! {
         <figure class="timeline real-timeline" data-testid="real-timeline" data-threads={tr.threads.len().to_string()}
             data-spans={tr.spans.len().to_string()} data-dropped={tr.dropped.to_string()}
-            data-waits={count(tr, Phase::Waits).to_string()} data-holds={count(tr, Phase::Holds).to_string()}
+            data-waits={tr.count(Phase::Waits).to_string()} data-holds={tr.count(Phase::Holds).to_string()}
             data-max-holds={max_holds.to_string()} data-ms={format!("{:.1}", tr.ms)} data-cut={tr.cut.to_string()}>
             <figcaption>
                 <strong>{format!("Measured timeline: {}", tr.title)}</strong>
@@ -123,10 +135,10 @@ pub fn real_timeline(props: &RealTimelineProps) -> Html {
 }
 
 /// Every timeline a report recorded (none for experiments without holders and waiters).
-pub fn real_timelines(slug: &'static str, run: u64, report: &lab::LabReport) -> Html {
+pub fn real_timelines(slug: &'static str, run: u64, report: &Rc<LabReport>) -> Html {
     html! {
-        { for report.traces().into_iter().enumerate().map(|(i, t)| html! {
-            <RealTimeline key={format!("{slug}-{run}-{i}")} trace={Rc::new(t.clone())} id={format!("rt-{slug}-{i}")} />
+        { for (0..report.traces().len()).map(|i| html! {
+            <RealTimeline key={format!("{slug}-{run}-{i}")} report={Rc::clone(report)} index={i} id={format!("rt-{slug}-{i}")} />
         }) }
     }
 }
@@ -160,13 +172,9 @@ fn did(tr: &Trace, s: &Span) -> String {
     }
 }
 
-fn count(tr: &Trace, phase: Phase) -> usize {
-    tr.spans.iter().filter(|s| s.phase == phase).count()
-}
-
 /// The trace in one sentence: threads, length, holds, waits, the longest wait.
 fn summary(tr: &Trace) -> String {
-    let (holds, waits) = (count(tr, Phase::Holds), count(tr, Phase::Waits));
+    let (holds, waits) = (tr.count(Phase::Holds), tr.count(Phase::Waits));
     let mut s = format!(
         "{} threads over {:.1} ms: {holds} hold{}, {waits} wait{}",
         tr.threads.len(),

@@ -44,7 +44,6 @@ def main():
     Handler.isolate = "--no-isolation" not in sys.argv
     Handler.hang_pages = "--hang-pages" in sys.argv
     handler = functools.partial(Handler, directory=dist)
-    http.server.ThreadingHTTPServer.daemon_threads = True
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as srv:
         srv.serve_forever()
 

@@ -73,7 +73,9 @@ pub fn repeat(
             cancelled = true;
             break;
         }
-        match run(req, env) {
+        // Only the last run draws a timeline: the others would record it for nothing.
+        let traced = if k == runs { *env } else { env.without_trace() };
+        match run(req, &traced) {
             Ok(LabReport::Counter(r)) if r.cancelled => {
                 cancelled = true;
                 break;

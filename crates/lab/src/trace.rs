@@ -105,6 +105,11 @@ impl Trace {
         max as usize
     }
 
+    /// How many spans of `phase` were kept, over every thread.
+    pub fn count(&self, phase: Phase) -> usize {
+        self.spans.iter().filter(|s| s.phase == phase).count()
+    }
+
     /// Total milliseconds spent in `phase`, over every thread.
     pub fn total_ms(&self, phase: Phase) -> f64 {
         self.spans

@@ -277,7 +277,7 @@ pub(crate) fn run(params: &TryLockParams, env: &Env) -> Result<TryLockReport, La
         try_loop_busy: try_loop_busy.load(Ordering::Relaxed),
         timeouts: timeouts.load(Ordering::Relaxed),
         trace: tracer.finish(format!(
-            "`with lock:` ({} threads, blocking acquires)",
+            "Blocking acquires (the seed's with lock:), {} threads",
             params.threads
         )),
     })

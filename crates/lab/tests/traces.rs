@@ -56,11 +56,7 @@ fn a_semaphore_trace_never_shows_more_holders_than_permits() {
         let trace = only_trace(&report);
         well_formed(trace);
         assert_eq!(trace.threads.len(), 5);
-        let holds = trace
-            .spans
-            .iter()
-            .filter(|s| s.phase == Phase::Holds)
-            .count();
+        let holds = trace.count(Phase::Holds);
         assert_eq!(holds, 5 * 4, "one hold per acquisition");
         assert!(trace.max_overlap(Phase::Holds, 0) <= 2);
         // Five users, two permits, 3 ms each: someone waits.
@@ -106,11 +102,7 @@ fn one_global_order_lets_every_thread_hold_both_locks() {
         let report = run(LabRequest::Deadlock(params), env);
         let trace = only_trace(&report);
         well_formed(trace);
-        let holds = trace
-            .spans
-            .iter()
-            .filter(|s| s.phase == Phase::Holds)
-            .count();
+        let holds = trace.count(Phase::Holds);
         assert_eq!(holds, 3 * 2);
         for lock in 0..3 {
             assert!(
@@ -159,11 +151,7 @@ fn producer_consumer_trace_has_a_hold_per_task_processed() {
         };
         let trace = only_trace(&report);
         well_formed(trace);
-        let holds = trace
-            .spans
-            .iter()
-            .filter(|s| s.phase == Phase::Holds)
-            .count() as u64;
+        let holds = trace.count(Phase::Holds) as u64;
         assert_eq!(holds, r.processed_once + r.duplicates);
         assert!(trace
             .spans
@@ -234,5 +222,18 @@ fn bank_traces_stop_where_a_thread_stopped_recording_and_hold_both_accounts() {
             waited_for(0, 1) && waited_for(1, 0),
             "the forced pair waits for each other"
         );
+    });
+}
+
+#[test]
+fn a_repeat_traces_its_last_run_only() {
+    on_both_runners(|env| {
+        let req = LabRequest::Semaphore(SemaphoreParams {
+            hold_ms: 1,
+            ..SemaphoreParams::default()
+        });
+        let r = lab::repeat(&req, 3, env, &mut |_| {}).unwrap();
+        let traced: Vec<bool> = r.reports.iter().map(|x| !x.traces().is_empty()).collect();
+        assert_eq!(traced, [false, false, true]);
     });
 }
