@@ -28,6 +28,12 @@ echo "== counter: browser worker pool vs native threads (threads=$THREADS increm
 [ -f dist/index.html ] || wasm_env trunk build --release --offline
 wasm="$(ls dist/*_bg.wasm | head -1)"
 echo "WASM raw=$(stat -c %s "$wasm") gzip9=$(gzip -9 -c "$wasm" | wc -c)"
+# The lessons' prose: one file per lesson, fetched when it opens (not part of the wasm).
+python3 - dist/lessons <<'PY'
+import gzip, pathlib, sys
+sizes = sorted((len(gzip.compress(p.read_bytes(), 9)), p.stat().st_size, p.name) for p in pathlib.Path(sys.argv[1]).glob("*.html"))
+print(f"PROSE files={len(sizes)} raw={sum(s[1] for s in sizes)} gzip9={sum(s[0] for s in sizes)} largest_gzip9={sizes[-1][0]} largest={sizes[-1][2].split('.')[0]}")
+PY
 browser="$(cd tests/e2e && node bench.mjs "$RUNS" "$THREADS" "$INCREMENTS")"
 echo "$browser"
 for mode in atomic mutex; do
@@ -46,7 +52,7 @@ echo "== page: pool ready after navigation, long tasks while every lesson explor
 # Every figure line above, as JSON.
 python3 - "$OUT/bench.txt" "$OUT/bench.json" <<'PY'
 import json, re, sys
-figs = {"explorer": [], "lab": [], "trace": [], "browser": [], "page": [], "wasm": None}
+figs = {"explorer": [], "lab": [], "trace": [], "browser": [], "page": [], "wasm": None, "prose": None}
 for line in open(sys.argv[1], encoding="utf-8"):
     line = line.strip()
     kv = lambda s: {k: (float(v) if re.fullmatch(r"-?[0-9.]+", v) else v) for k, v in re.findall(r"([\w-]+)=(\S+)", s)}
@@ -54,6 +60,8 @@ for line in open(sys.argv[1], encoding="utf-8"):
         figs["page"].append(json.loads(line[5:]))
     elif line.startswith("WASM "):
         figs["wasm"] = kv(line)
+    elif line.startswith("PROSE "):
+        figs["prose"] = kv(line)
     elif line.startswith("BROWSER "):
         figs["browser"].append({"name": line.split()[1], **kv(line)})
     elif line.startswith("TRACE "):

@@ -26,9 +26,11 @@ pub mod thread_local;
 pub mod thread_safe_cache;
 pub mod threads_vs_sequential;
 
+use std::rc::Rc;
 use std::sync::Arc;
 
-/// A lesson's prose, rendered from its Markdown file at build time.
+/// What the app carries of a lesson's Markdown file, rendered at build time: the rest of its
+/// prose is a file of its own ([`Prose`]), fetched when the lesson opens.
 #[derive(Debug)]
 pub struct LessonText {
     /// The file's stem, which must equal the lesson's slug.
@@ -37,11 +39,61 @@ pub struct LessonText {
     pub title: &'static str,
     /// One sentence for the course map, as inline HTML.
     pub summary: &'static str,
-    /// Named fragments as HTML: `intro`, `body`, `goal <variant>`, …
-    pub fragments: &'static [(&'static str, &'static str)],
+    /// The prose file's path, relative to the page (`lessons/<slug>.<content hash>.html`).
+    pub prose: &'static str,
 }
 
 include!(concat!(env!("OUT_DIR"), "/lesson_text.rs"));
+
+/// A lesson's prose: its named fragments as HTML (`intro`, `body`, `goal <variant>`,
+/// `hint1 <variant>`, `hint2 <variant>`), read from its prose file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Prose {
+    fragments: Vec<(Rc<str>, Rc<str>)>,
+}
+
+impl Prose {
+    /// Each fragment of a prose file starts with this, its name, `-->` and a newline (build.rs
+    /// writes them).
+    const MARK: &'static str = "<!--fragment ";
+
+    /// Reads a prose file. Anything else (an error page a host sent instead, a cut-off
+    /// download) is an error that says what is wrong.
+    pub fn parse(text: &str) -> Result<Prose, String> {
+        let rest = text.strip_prefix(Self::MARK).ok_or("this is not a lesson's prose file")?;
+        let mut fragments = Vec::new();
+        for part in rest.split(Self::MARK) {
+            let (name, html) = part.split_once("-->\n").ok_or("a fragment of the prose file has no name")?;
+            let named_well = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || " -:".contains(c));
+            if !named_well {
+                return Err(format!("a fragment of the prose file has a bad name: {name:?}"));
+            }
+            fragments.push((Rc::from(name), Rc::from(html)));
+        }
+        Ok(Prose { fragments })
+    }
+
+    /// A named fragment, as HTML.
+    pub fn fragment(&self, name: &str) -> Option<&Rc<str>> {
+        self.fragments.iter().find(|(n, _)| &**n == name).map(|(_, h)| h)
+    }
+
+    /// Every fragment: (name, HTML).
+    pub fn fragments(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fragments.iter().map(|(n, h)| (&**n, &**h))
+    }
+
+    /// The goal of a variant, as HTML.
+    pub fn goal(&self, variant: &Variant) -> Option<&Rc<str>> {
+        self.fragment(&format!("goal {}", variant.slug))
+    }
+
+    /// A variant's graded hints, as HTML: `level` 1 is a nudge, 2 a stronger hint (level 3,
+    /// "show me", is the explorer's schedule, not text). The lint checks every variant has both.
+    pub fn hint(&self, variant: &Variant, level: u8) -> Option<&Rc<str>> {
+        self.fragment(&format!("hint{level} {}", variant.slug))
+    }
+}
 
 /// What a variant is expected to show, checked by the lint against the explorer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,7 +278,7 @@ impl std::fmt::Debug for Lesson {
 }
 
 /// Used when a lesson's Markdown file is missing (the lint makes that a test failure).
-static NO_TEXT: LessonText = LessonText { slug: "", title: "Untitled lesson", summary: "", fragments: &[] };
+static NO_TEXT: LessonText = LessonText { slug: "", title: "Untitled lesson", summary: "", prose: "" };
 
 impl Lesson {
     /// Its prose.
@@ -239,20 +291,11 @@ impl Lesson {
         self.text().title
     }
 
-    /// A named fragment of its prose, as HTML.
-    pub fn fragment(&self, name: &str) -> Option<&'static str> {
-        self.text().fragments.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
-    }
-
-    /// The goal of a variant, as HTML.
-    pub fn goal(&self, variant: &Variant) -> Option<&'static str> {
-        self.fragment(&format!("goal {}", variant.slug))
-    }
-
-    /// A variant's graded hints, as HTML: `level` 1 is a nudge, 2 a stronger hint (level 3,
-    /// "show me", is the explorer's schedule, not text).
-    pub fn hint(&self, variant: &Variant, level: u8) -> Option<&'static str> {
-        self.fragment(&format!("hint{level} {}", variant.slug))
+    /// Its prose, from the text build.rs embeds in native builds (the page fetches the file).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn prose(&self) -> Prose {
+        let text = LESSON_PROSE.iter().find(|(s, _)| *s == self.slug).map_or("", |(_, t)| t);
+        Prose::parse(text).unwrap_or_default()
     }
 
     /// The index of the variant with this slug.
@@ -347,18 +390,47 @@ mod tests {
     }
 
     #[test]
+    fn prose_files_are_named_by_their_content_and_read_back_whole() {
+        for l in all() {
+            let path = l.text().prose;
+            let hash = path
+                .strip_prefix(&format!("lessons/{}.", l.slug))
+                .and_then(|r| r.strip_suffix(".html"))
+                .unwrap_or_else(|| panic!("{}: prose file {path:?}", l.id));
+            assert!(hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{path}");
+            let text = LESSON_PROSE.iter().find(|(s, _)| *s == l.slug).map(|(_, t)| *t).unwrap_or_default();
+            let prose = Prose::parse(text).unwrap_or_else(|e| panic!("{}: {e}", l.id));
+            let html_len: usize = prose.fragments().map(|(_, h)| h.len()).sum();
+            let marks_len: usize = prose.fragments().map(|(n, _)| Prose::MARK.len() + n.len() + "-->\n".len()).sum();
+            assert_eq!(html_len + marks_len, text.len(), "{}: nothing is lost in reading", l.id);
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_prose_file_is_a_clear_error() {
+        let page = "<!DOCTYPE html><html><body>Not found</body></html>";
+        assert_eq!(Prose::parse(page), Err("this is not a lesson's prose file".to_string()));
+        assert!(Prose::parse("").is_err());
+        assert!(Prose::parse("<!--fragment intro").is_err(), "cut off inside a mark");
+        assert!(Prose::parse("<!--fragment <b>-->\n<p>x</p>").is_err(), "a bad name");
+        let two = Prose::parse("<!--fragment intro-->\n<p>a</p>\n<!--fragment goal on-->\n<p>b</p>\n").unwrap();
+        assert_eq!(two.fragments().collect::<Vec<_>>(), [("intro", "<p>a</p>\n"), ("goal on", "<p>b</p>\n")]);
+    }
+
+    #[test]
     fn every_lesson_has_its_text_and_every_variant_its_goal() {
         for l in all() {
             let t = l.text();
             assert_eq!(t.slug, l.slug, "{}: no src/lessons/{}.md", l.id, l.slug);
             assert!(!t.title.is_empty() && !t.summary.is_empty());
-            assert!(l.fragment("intro").is_some(), "{}: no intro", l.id);
-            assert!(l.fragment("body").is_some(), "{}: no body", l.id);
+            let prose = l.prose();
+            assert!(prose.fragment("intro").is_some(), "{}: no intro", l.id);
+            assert!(prose.fragment("body").is_some(), "{}: no body", l.id);
             for v in l.variants {
-                assert!(l.goal(v).is_some(), "{}: no `<!-- goal {} -->` fragment", l.id, v.slug);
+                assert!(prose.goal(v).is_some(), "{}: no `<!-- goal {} -->` fragment", l.id, v.slug);
             }
-            for (name, _) in t.fragments {
-                let known = ["intro", "body"].contains(name)
+            for (name, _) in prose.fragments() {
+                let known = ["intro", "body"].contains(&name)
                     || ["goal ", "hint1 ", "hint2 "]
                         .iter()
                         .any(|p| name.strip_prefix(p).is_some_and(|v| l.variant_index(v).is_some()));
@@ -391,12 +463,13 @@ mod tests {
     #[test]
     fn every_variant_has_a_nudge_and_a_stronger_hint() {
         for l in all() {
+            let prose = l.prose();
             for v in l.variants {
                 for level in [1, 2] {
-                    let hint = l.hint(v, level).map(text_of).unwrap_or_default();
+                    let hint = prose.hint(v, level).map(|h| text_of(h)).unwrap_or_default();
                     assert!(!hint.is_empty(), "{}: no `<!-- hint{level} {} -->` fragment", l.id, v.slug);
                 }
-                assert_ne!(l.hint(v, 1), l.hint(v, 2), "{} {}: the two hints are the same", l.id, v.slug);
+                assert_ne!(prose.hint(v, 1), prose.hint(v, 2), "{} {}: the two hints are the same", l.id, v.slug);
             }
         }
     }
@@ -498,10 +571,10 @@ mod tests {
     /// body became one paragraph and one code block.
     #[test]
     fn no_markdown_syntax_leaks_into_the_rendered_text() {
-        for t in LESSON_TEXTS {
-            for (name, html) in t.fragments {
+        for l in all() {
+            for (name, html) in l.prose().fragments() {
                 for leak in ["```", "[!CAUTION]", "[!NOTE]", "[!WARNING]", "<!--"] {
-                    assert!(!html.contains(leak), "{} `{name}`: `{leak}` left in the HTML", t.slug);
+                    assert!(!html.contains(leak), "{} `{name}`: `{leak}` left in the HTML", l.slug);
                 }
             }
         }
@@ -510,7 +583,8 @@ mod tests {
     #[test]
     fn links_in_lesson_text_go_to_pages_that_exist() {
         for l in all() {
-            for (name, html) in l.text().fragments.iter().chain([&("summary", l.text().summary)]) {
+            let prose = l.prose();
+            for (name, html) in prose.fragments().chain([("summary", l.text().summary)]) {
                 for href in html.split("href=\"").skip(1).filter_map(|r| r.split('"').next()) {
                     match crate::route::Route::parse(href) {
                         crate::route::Route::Lesson { slug, .. } => {

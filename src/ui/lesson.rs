@@ -19,6 +19,7 @@ use super::explore::ExplorePanel;
 use super::keys::typing_in_field;
 use super::markup;
 use super::progress::{use_progress, Change};
+use super::prose::{self, ProseState};
 use super::quiz::Quiz;
 use super::{graph, outcome, stage, state_panel, timeline};
 use super::widgets::{NumberField, Switch};
@@ -242,6 +243,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
         goals_reached: 0,
     });
     let progress = use_progress();
+    let (prose, retry_prose) = prose::use_prose(lesson);
 
     // A link edited by hand (hashchange with new query) reloads the state.
     {
@@ -363,13 +365,14 @@ fn lesson_view(props: &LessonViewProps) -> Html {
     );
 
     html! {
-        <article class="lesson" aria-labelledby="lesson-title" data-testid="lesson" data-lesson={lesson.slug}
+        <article class="lesson" aria-labelledby="lesson-title" data-testid="lesson" data-lesson={lesson.slug} data-prose={prose.slug()}
             data-variants={variants_attr} data-variant={variant.slug} data-expect={variant.expect.slug()}>
             <p class="eyebrow">{format!("Lesson {number} · {}", lesson.part.title())}</p>
             <h1 id="lesson-title">{lesson.title()}</h1>
-            <div class="prose">{lesson.fragment("intro").map(markup::raw).unwrap_or_default()}</div>
+            {prose::status(&prose, &retry_prose)}
+            <div class="prose">{prose.fragment("intro")}</div>
             if lesson.quiz {
-                <Quiz lesson={lesson.slug} on_show={{
+                <Quiz lesson={lesson.slug} prose={prose.clone()} on_show={{
                     let state = state.clone();
                     Callback::from(move |(i, s): (usize, Option<Schedule>)| {
                         scroll_to("stepper");
@@ -386,8 +389,8 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                 if goal_met {
                     <p class="goal-met" data-testid="goal-met"><span aria-hidden="true">{"✓ "}</span>{"Goal met — remembered on this device."}</p>
                 }
-                {lesson.goal(variant).map(markup::raw).unwrap_or_default()}
-                {hints(&state)}
+                {prose.get().and_then(|p| p.goal(variant)).map(|h| markup::raw(h.clone())).unwrap_or_default()}
+                {hints(&state, &prose)}
             </div>
             if let Some(n) = st.notice() {
                 <div class="callout warn" role="status" data-testid="notice"><p>{n.to_string()}</p></div>
@@ -414,7 +417,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                         intro={html! { <p class="muted">{"The same program's experiment on real threads of this machine: Web Workers sharing memory. Every figure is measured when you press Run."}</p> }} />
                 }
             </div>
-            <div class="prose">{lesson.fragment("body").map(markup::raw).unwrap_or_default()}</div>
+            <div class="prose">{prose.fragment("body")}</div>
             <p class={classes!("lesson-progress", (met == goals).then_some("done"))} data-testid="lesson-progress" data-progress={format!("{met}/{goals}")}>
                 { if met == goals {
                     format!("All {goals} goals of this lesson met.{}", if neighbours.1.is_some() { " On to the next one." } else { "" })
@@ -465,30 +468,32 @@ fn scroll_to(id: &str) {
 
 
 /// The current variant's graded hints: a nudge, then a stronger hint, then "show me".
-fn hints(state: &UseReducerHandle<PageState>) -> Html {
+fn hints(state: &UseReducerHandle<PageState>, prose: &ProseState) -> Html {
     let st_ref = state.stepper.get();
     let st = &*st_ref;
-    let (lesson, variant) = (st.lesson(), st.variant());
+    let variant = st.variant();
     let shown = state.hints;
+    // Every variant has both hints (linted); until the prose is here the button waits.
     let next = match shown {
-        0 if lesson.hint(variant, 1).is_some() => Some("Hint"),
-        1 if lesson.hint(variant, 2).is_some() => Some("A stronger hint"),
+        0 => Some("Hint"),
+        1 => Some("A stronger hint"),
         _ => None,
     };
+    let prose = prose.get();
     let show_me = if variant.expect == lessons::Expect::Bad { "Show me an interleaving that does it" } else { "Show me a whole run" };
     html! {
         <div class="hints" data-testid="hints" data-shown={shown.to_string()}>
-            { for (1..=shown).filter_map(|k| lesson.hint(variant, k).map(|h| html! {
+            { for (1..=shown).filter_map(|k| prose.and_then(|p| p.hint(variant, k)).map(|h| html! {
                 <div class="hint" data-testid="hint" data-level={k.to_string()}>
                     <p class="hint-label">{if k == 1 { "Hint" } else { "Stronger hint" }}</p>
-                    {markup::raw(h)}
+                    {markup::raw(h.clone())}
                 </div>
             })) }
             <div class="row">
                 // One button slot: the next hint, then "show me" in its place, so keyboard
                 // focus stays on it as the hints unfold.
                 if let Some(label) = next {
-                    <button type="button" data-testid="hint-more" onclick={{ let state = state.clone(); Callback::from(move |_| state.dispatch(Action::MoreHint)) }}>{label}</button>
+                    <button type="button" data-testid="hint-more" disabled={prose.is_none()} onclick={{ let state = state.clone(); Callback::from(move |_| state.dispatch(Action::MoreHint)) }}>{label}</button>
                 } else {
                     <button type="button" data-testid="show-me" onclick={{ let state = state.clone(); Callback::from(move |_| { scroll_to("stage"); state.dispatch(Action::ShowMe) }) }}>{show_me}</button>
                 }

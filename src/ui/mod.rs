@@ -17,6 +17,7 @@ mod outcome;
 mod pool;
 mod predict;
 mod progress;
+mod prose;
 mod quiz;
 mod real_timeline;
 mod stage;

@@ -11,6 +11,7 @@ use super::explore::{count, explore_variant, Explored};
 use super::markup;
 use super::pool::use_pool;
 use super::progress::{use_progress, Change};
+use super::prose::ProseState;
 use crate::lessons::{self, Expect};
 
 #[derive(Clone, PartialEq)]
@@ -24,6 +25,8 @@ enum Check {
 #[derive(Properties, PartialEq)]
 pub struct QuizProps {
     pub lesson: &'static str,
+    /// The lesson's prose (each snippet's question is its goal).
+    pub prose: ProseState,
     /// Loads snippet `.0` into the stepper and replays `.1` (its shortest bad schedule).
     pub on_show: Callback<(usize, Option<Schedule>)>,
 }
@@ -38,7 +41,7 @@ pub fn quiz(props: &QuizProps) -> Html {
             <p class="muted">{"For each snippet, decide: safe, or can some interleaving break it? Your answer is then checked by exploring every interleaving of that snippet."}</p>
             <ol class="quiz-list">
                 { for lesson.variants.iter().enumerate().map(|(i, _)| html! {
-                    <li><QuizItem lesson={props.lesson} index={i} on_show={props.on_show.clone()} /></li>
+                    <li><QuizItem lesson={props.lesson} index={i} prose={props.prose.clone()} on_show={props.on_show.clone()} /></li>
                 }) }
             </ol>
         </section>
@@ -49,6 +52,7 @@ pub fn quiz(props: &QuizProps) -> Html {
 struct QuizItemProps {
     lesson: &'static str,
     index: usize,
+    prose: ProseState,
     on_show: Callback<(usize, Option<Schedule>)>,
 }
 
@@ -138,7 +142,7 @@ fn quiz_item(props: &QuizItemProps) -> Html {
             data-expect={match variant.expect { Expect::Bad => "bad", Expect::Safe => "safe", Expect::None => "none" }}>
             <h3 id={id}>{variant.label}</h3>
             <pre class="block"><code>{variant.code}</code></pre>
-            <div class="prose">{lesson.goal(variant).map(markup::raw).unwrap_or_default()}</div>
+            <div class="prose">{props.prose.get().and_then(|p| p.goal(variant)).map(|h| markup::raw(h.clone())).unwrap_or_default()}</div>
             <div class="row" role="group" aria-label={format!("Your answer for {}", variant.label)}>
                 <button type="button" aria-pressed={(chosen == Some(true)).to_string()} onclick={answer(true)}>{"✓ Safe"}</button>
                 <button type="button" aria-pressed={(chosen == Some(false)).to_string()} onclick={answer(false)}>{"✗ Has a bug"}</button>

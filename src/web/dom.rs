@@ -60,3 +60,22 @@ pub fn hardware_concurrency() -> u32 {
 pub fn now_ms() -> f64 {
     window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
+
+/// The text of a file of the site, or why it could not be had (offline with nothing cached,
+/// a host's error page, a network error) in words for the page.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let words = |e: JsValue| e.as_string().or_else(|| e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())));
+    let w = window().ok_or("no window")?;
+    let response = JsFuture::from(w.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("the network failed ({})", words(e).unwrap_or_else(|| "no reason given".into())))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "the answer was not a response")?;
+    if !response.ok() {
+        return Err(format!("the server answered {} {}", response.status(), response.status_text()));
+    }
+    let text = response.text().map_err(|_| "the answer has no text")?;
+    let text = JsFuture::from(text).await.map_err(|_| "the answer was cut off")?;
+    text.as_string().ok_or_else(|| "the answer was not text".into())
+}

@@ -9,6 +9,8 @@ export class LessonPage {
     await this.page.goto(`${this.origin}/#/lesson/${slug}${query}`);
     await this.page.getByRole('heading', { level: 1 }).waitFor();
     await this.page.locator(`[data-testid=lesson][data-lesson="${slug}"]`).waitFor();
+    // Its prose (intro, goals, hints) is a file of its own, fetched when the lesson opens.
+    await this.page.locator(`[data-testid=lesson][data-lesson="${slug}"][data-prose=ready]`).waitFor({ timeout: 15_000 });
   }
 
   /** The lesson root's data-* (lesson, variants, variant, expect). */
