@@ -119,8 +119,10 @@ pub struct RwRun {
     pub writer_wait_ms: f64,
     /// The longest any write waited.
     pub writer_max_wait_ms: f64,
-    /// The first write got in only after every reader had made its last read: starved for the
-    /// whole run.
+    /// The writer asked while readers were still reading, and its first write got in only after
+    /// every reader had made its last read: starved for the whole run. (A writer that first
+    /// asks when the readers are already done, on a machine too busy to run it sooner, got in
+    /// at once and is not starved.)
     pub writer_starved: bool,
     /// Times a reader and the writer were seen inside together: must be 0.
     pub overlaps: u64,
@@ -349,8 +351,11 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
             if params.force {
                 wait_until_deadline(env, end, || entries.load(Ordering::Acquire) > 0);
             }
+            // Readers still reading when the writer first asked.
+            let mut readers_at_ask = None;
             loop {
                 let asked = env.now_ms();
+                readers_at_ask.get_or_insert_with(|| readers_left.load(Ordering::Acquire));
                 let waiting = lane.mark();
                 let got = lock.acquire_write(env);
                 let writing_from = lane.wait(WRITE, waiting);
@@ -364,7 +369,8 @@ fn run_design(lock: &dyn RwLockApi, design: RwDesign, params: &RwLockParams, env
                 }
                 if writes.fetch_add(1, Ordering::Relaxed) == 0 {
                     first_wait_us.store(wait_us, Ordering::Relaxed);
-                    starved.store(readers_left.load(Ordering::Acquire) == 0, Ordering::Relaxed);
+                    let done = readers_left.load(Ordering::Acquire) == 0;
+                    starved.store(done && readers_at_ask > Some(0), Ordering::Relaxed);
                     judged.store(true, Ordering::Release);
                 }
                 max_wait_us.fetch_max(wait_us, Ordering::Relaxed);
