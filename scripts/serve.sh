@@ -7,4 +7,4 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
 cd "$ROOT"
 echo "[serve] building (release) and serving on http://127.0.0.1:8080 — Ctrl-C stops"
-exec env CARGO_UNSTABLE_BUILD_STD=panic_abort,std trunk serve --release --address 127.0.0.1 --port 8080 --no-autoreload
+wasm_env trunk serve --release --address 127.0.0.1 --port 8080 --no-autoreload
