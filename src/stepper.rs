@@ -134,7 +134,7 @@ impl Stepper {
             }),
             (None, Some(lock), Some((off, on))) => lesson.variant_index(if lock { on } else { off }).unwrap_or(0),
             (None, Some(_), None) => {
-                notes.push("Ignored the link's `lock` setting: this lesson has no lock switch.".to_string());
+                notes.push("Ignored the link's “lock” setting: this lesson has no lock switch.".to_string());
                 0
             }
             (None, None, _) => 0,

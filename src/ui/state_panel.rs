@@ -35,7 +35,7 @@ fn expectations(m: &Machine) -> Vec<String> {
             ),
             Check::Always { var, cmp, value, .. } => format!("always: {} {cmp} {value}", s.var_name(*var)),
             Check::MaxInSection { section, max, .. } => {
-                format!("at most {max} inside `{}` at once", s.section_name(*section))
+                format!("at most {max} inside “{}” at once", s.section_name(*section))
             }
         })
         .collect()
