@@ -134,6 +134,8 @@ pub(crate) struct Symmetry {
     regs: Vec<(usize, usize)>,
     /// Scratch: `(thread, code)` for every reference to a thread in shared state.
     tags: Vec<(u8, u64)>,
+    /// Scratch: thread `t`'s tags are `tags[spans[t]..spans[t + 1]]`.
+    spans: [usize; MAX_THREADS + 1],
 }
 
 impl Symmetry {
@@ -144,6 +146,7 @@ impl Symmetry {
             prev: Vec::new(),
             regs: Vec::new(),
             tags: Vec::new(),
+            spans: [0; MAX_THREADS + 1],
         }
     }
 
@@ -216,6 +219,7 @@ impl Symmetry {
             prev,
             regs,
             tags: Vec::new(),
+            spans: [0; MAX_THREADS + 1],
         }
     }
 
@@ -246,46 +250,51 @@ impl Symmetry {
     /// bit set of *twins*: bit `j` set when canonical thread `j` is indistinguishable from the
     /// member of its group before it, so that swapping the two leaves the state unchanged.
     pub(crate) fn canonicalize(&mut self, m: &mut Machine) -> (Perm, u32) {
-        let mut perm = Perm::identity();
-        let n = m.threads.len();
-        if self.groups.is_empty() || n != self.prev.len() {
-            return (perm, 0);
+        if self.groups.is_empty() || m.threads.len() != self.prev.len() {
+            return (Perm::identity(), 0);
         }
-        self.tags.clear();
-        for (l, st) in m.locks.iter().enumerate() {
-            if let Some(o) = st.owner {
-                self.tags.push((o.0, code(0, l, 0)));
-            }
-        }
-        for (c, waiters) in m.conds.iter().enumerate() {
-            for (k, w) in waiters.iter().enumerate() {
-                self.tags.push((w.0, code(1, c, k)));
-            }
-        }
-        if let Some(g) = m.gil {
-            self.tags.push((g.0, code(2, 0, 0)));
-        }
-        match &m.outcome {
-            Some(Outcome::Misuse { thread, .. })
-            | Some(Outcome::Violated {
-                check: CheckRef::Assert { thread, .. },
-                ..
-            }) => self.tags.push((thread.0, code(3, 0, 0))),
-            _ => {}
-        }
-        // `spans[t]..spans[t + 1]`: thread t's tags.
-        let mut spans = [0usize; MAX_THREADS + 1];
-        if !self.tags.is_empty() {
-            self.tags.sort_unstable();
-            for &(t, _) in &self.tags {
-                if let Some(s) = spans.get_mut(usize::from(t) + 1) {
-                    *s += 1;
+        // Usually the state is in canonical order already (it was stepped from a canonical one,
+        // and most steps keep the order): check that, walking each group once. What names
+        // threads in shared state is collected only if two threads' keys tie.
+        let mut tagged = false;
+        let mut twins = 0u32;
+        for gi in 0..self.groups.len() {
+            let len = self.groups[gi].len();
+            let mut prev = usize::from(self.groups[gi][0]);
+            let mut prev_key = key(&m.threads[prev]);
+            for i in 1..len {
+                let t = usize::from(self.groups[gi][i]);
+                let k = key(&m.threads[t]);
+                match prev_key.cmp(&k) {
+                    Ordering::Less => {}
+                    Ordering::Equal => {
+                        if !tagged {
+                            tagged = true;
+                            self.tag(m);
+                        }
+                        match self.compare_rest(m, prev, t) {
+                            Ordering::Less => {}
+                            Ordering::Equal => twins |= 1 << t,
+                            Ordering::Greater => return self.sort(m, tagged),
+                        }
+                    }
+                    Ordering::Greater => return self.sort(m, tagged),
                 }
-            }
-            for i in 1..spans.len() {
-                spans[i] += spans[i - 1];
+                prev = t;
+                prev_key = k;
             }
         }
+        (Perm::identity(), twins)
+    }
+
+    /// [`Symmetry::canonicalize`] of a state not in canonical order: sort each group and
+    /// rename. `tagged`: whether `tags` already describes `m`.
+    #[inline(never)]
+    fn sort(&mut self, m: &mut Machine, tagged: bool) -> (Perm, u32) {
+        if !tagged {
+            self.tag(m);
+        }
+        let mut perm = Perm::identity();
         let me = &*self;
         let mut twins = 0u32;
         // Tracked as the map is written: reading the map back as a whole right after writing
@@ -302,7 +311,7 @@ impl Symmetry {
                 let (a, b) = (usize::from(a), usize::from(b));
                 keys[a]
                     .cmp(&keys[b])
-                    .then_with(|| me.compare_rest(m, &spans, usize::from(g[a]), usize::from(g[b])))
+                    .then_with(|| me.compare_rest(m, usize::from(g[a]), usize::from(g[b])))
             };
             // Insertion sort (groups are small): stable, so equal threads keep their order and
             // an already canonical state maps to itself by the identity. `same[k]`: `order[k]`
@@ -349,9 +358,49 @@ impl Symmetry {
         (perm, twins)
     }
 
+    /// Collect every reference to a thread in shared state into `tags`, sorted, with thread
+    /// `t`'s in `tags[spans[t]..spans[t + 1]]`.
+    fn tag(&mut self, m: &Machine) {
+        self.tags.clear();
+        self.spans = [0; MAX_THREADS + 1];
+        for (l, st) in m.locks.iter().enumerate() {
+            if let Some(o) = st.owner {
+                self.tags.push((o.0, code(0, l, 0)));
+            }
+        }
+        for (c, waiters) in m.conds.iter().enumerate() {
+            for (k, w) in waiters.iter().enumerate() {
+                self.tags.push((w.0, code(1, c, k)));
+            }
+        }
+        if let Some(g) = m.gil {
+            self.tags.push((g.0, code(2, 0, 0)));
+        }
+        match &m.outcome {
+            Some(Outcome::Misuse { thread, .. })
+            | Some(Outcome::Violated {
+                check: CheckRef::Assert { thread, .. },
+                ..
+            }) => self.tags.push((thread.0, code(3, 0, 0))),
+            _ => {}
+        }
+        if self.tags.is_empty() {
+            return;
+        }
+        self.tags.sort_unstable();
+        for &(t, _) in &self.tags {
+            if let Some(s) = self.spans.get_mut(usize::from(t) + 1) {
+                *s += 1;
+            }
+        }
+        for i in 1..self.spans.len() {
+            self.spans[i] += self.spans[i - 1];
+        }
+    }
+
     /// The order of threads `a` and `b` after their [`key`]s: the exception they carry, then
     /// registers, thread-locals and what names them in shared state.
-    fn compare_rest(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
+    fn compare_rest(&self, m: &Machine, a: usize, b: usize) -> Ordering {
         let (x, y) = (&m.threads[a], &m.threads[b]);
         if x.exc.is_some() || y.exc.is_some() {
             let o = x.exc.cmp(&y.exc);
@@ -375,6 +424,7 @@ impl Symmetry {
                 }
             }
         }
+        let spans = &self.spans;
         let (ta, tb) = (spans[a]..spans[a + 1], spans[b]..spans[b + 1]);
         if ta.is_empty() && tb.is_empty() {
             return Ordering::Equal;
