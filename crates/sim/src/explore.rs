@@ -968,8 +968,9 @@ impl Explorer {
         // The successor is built in the slot past the top frame: copying into it reuses its
         // allocations.
         copy_machine(parent, child);
-        // `parent.can_step(t)` held above, and the child is a copy of the parent.
-        if child.step_runnable(t).is_err() {
+        // `parent.can_step(t)` held above, and the child is a copy of the parent. Every machine
+        // here runs the root's scenario (`copy_machine` copies the `Arc`).
+        if child.step_runnable_in(&self.root.scn, t).is_err() {
             return true;
         }
         self.liveness.clear_dead(child, t.index());

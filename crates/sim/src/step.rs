@@ -26,6 +26,7 @@ use crate::event::{Event, EventKind, Unwind};
 use crate::machine::{BlockReason, Exc, Machine, ThreadStatus};
 use crate::op::{Check, Op, OpKind, Operand};
 use crate::outcome::{CheckRef, Outcome, PyError, PyExc};
+use crate::scenario::Scenario;
 use crate::value::{ThreadId, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -197,8 +198,20 @@ impl Machine {
     /// explorer has just asked, of an identical state): the checks are not repeated. A thread
     /// that cannot step would run its op anyway, so callers must ask first.
     pub(crate) fn step_runnable(&mut self, t: ThreadId) -> Result<EventKind, StepError> {
-        let ti = t.index();
         let scn = Arc::clone(&self.scn);
+        self.step_runnable_in(&scn, t)
+    }
+
+    /// [`Machine::step_runnable`] with the machine's own scenario lent by the caller (the
+    /// explorer holds it apart from the machines it steps), so that reading the op while the
+    /// machine changes costs no clone of the `Arc`: two atomic operations on every edge.
+    pub(crate) fn step_runnable_in(
+        &mut self,
+        scn: &Scenario,
+        t: ThreadId,
+    ) -> Result<EventKind, StepError> {
+        debug_assert!(std::ptr::eq(scn, &*self.scn));
+        let ti = t.index();
         let Some(st) = self.threads.get(ti) else {
             return Err(StepError::NoSuchThread(t));
         };
