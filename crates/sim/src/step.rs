@@ -377,7 +377,8 @@ impl Machine {
             self.violate(i);
             return;
         }
-        let all_done = (0..self.threads.len()).all(|t| self.is_finished(t));
+        // The thread that stepped is the likeliest to be still running.
+        let all_done = self.is_finished(ti) && (0..self.threads.len()).all(|t| self.is_finished(t));
         if all_done {
             for (i, check) in self.scn.checks.iter().enumerate() {
                 let ok = match check {

@@ -45,10 +45,10 @@ impl Perm {
 
     pub(crate) fn inverse(&self) -> Perm {
         let mut inv = Perm::identity();
+        // A permutation of 0..MAX_THREADS: every entry is in range (the mask only spares the
+        // bounds check), and `j` fits in a u8.
         for (j, &m) in self.map.iter().enumerate() {
-            if let Some(slot) = inv.map.get_mut(usize::from(m)) {
-                *slot = u8::try_from(j).unwrap_or(u8::MAX);
-            }
+            inv.map[usize::from(m) % MAX_THREADS] = j as u8;
         }
         inv
     }
@@ -136,6 +136,8 @@ pub(crate) struct Symmetry {
     tags: Vec<(u8, u64)>,
     /// Scratch: thread `t`'s tags are `tags[spans[t]..spans[t + 1]]`.
     spans: [usize; MAX_THREADS + 1],
+    /// Whether `spans` holds anything but zeros (most scenarios never tag a thread).
+    spanned: bool,
 }
 
 impl Symmetry {
@@ -147,6 +149,7 @@ impl Symmetry {
             regs: Vec::new(),
             tags: Vec::new(),
             spans: [0; MAX_THREADS + 1],
+            spanned: false,
         }
     }
 
@@ -220,6 +223,7 @@ impl Symmetry {
             regs,
             tags: Vec::new(),
             spans: [0; MAX_THREADS + 1],
+            spanned: false,
         }
     }
 
@@ -362,7 +366,10 @@ impl Symmetry {
     /// `t`'s in `tags[spans[t]..spans[t + 1]]`.
     fn tag(&mut self, m: &Machine) {
         self.tags.clear();
-        self.spans = [0; MAX_THREADS + 1];
+        if self.spanned {
+            self.spans = [0; MAX_THREADS + 1];
+            self.spanned = false;
+        }
         for (l, st) in m.locks.iter().enumerate() {
             if let Some(o) = st.owner {
                 self.tags.push((o.0, code(0, l, 0)));
@@ -388,6 +395,7 @@ impl Symmetry {
             return;
         }
         self.tags.sort_unstable();
+        self.spanned = true;
         for &(t, _) in &self.tags {
             if let Some(s) = self.spans.get_mut(usize::from(t) + 1) {
                 *s += 1;
