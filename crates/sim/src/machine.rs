@@ -699,8 +699,20 @@ impl Machine {
 
     /// What the thread waits for, ignoring the GIL; `None` when it could run (or has finished).
     pub(crate) fn wait_of(&self, t: usize) -> Option<WaitKind> {
+        let op = self.next_op(t)?;
+        self.waits(t, op)
+    }
+
+    /// The op thread `t` executes next; `None` once it has finished (or for a bad index).
+    #[inline]
+    fn next_op(&self, t: usize) -> Option<&crate::Op> {
         let st = self.threads.get(t)?;
-        let op = self.scn.threads.get(t)?.program.get(usize::from(st.pc))?;
+        self.scn.threads.get(t)?.program.get(usize::from(st.pc))
+    }
+
+    /// [`Machine::wait_of`] for thread `t` about to execute `op`.
+    fn waits(&self, t: usize, op: &crate::Op) -> Option<WaitKind> {
+        let st = &self.threads[t];
         let me = ThreadId(u8::try_from(t).ok()?);
         match &op.kind {
             OpKind::Acquire { lock } => {
@@ -742,7 +754,8 @@ impl Machine {
 
     /// Whether the thread could run if it had the GIL.
     pub(crate) fn is_live(&self, t: usize) -> bool {
-        !self.is_finished(t) && self.wait_of(t).is_none()
+        self.next_op(t)
+            .is_some_and(|op| self.waits(t, op).is_none())
     }
 
     /// With a GIL: whether the holder's next op lets another thread take over.
