@@ -606,6 +606,7 @@ impl Classes {
     }
 
     /// Class `id` with its threads renamed by `p`.
+    #[inline]
     fn rename(&mut self, id: u32, p: &Perm) -> u32 {
         if !self
             .names_threads
@@ -616,6 +617,12 @@ impl Classes {
         {
             return id;
         }
+        self.rename_named(id, p)
+    }
+
+    /// [`Classes::rename`] of a class that names threads.
+    #[inline(never)]
+    fn rename_named(&mut self, id: u32, p: &Perm) -> u32 {
         let key = (id, p.key());
         if let Some(&r) = self.renamed.get(&key) {
             return r;
