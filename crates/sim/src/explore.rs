@@ -571,8 +571,8 @@ struct Frame {
     /// The node's fingerprint.
     fp: u64,
     depth: usize,
-    /// Next thread index to try.
-    next_thread: usize,
+    /// The threads that can step in the node's state and are still to be tried (bit set).
+    left: u32,
     /// The thread whose successor frame is on top of this one, and that successor's
     /// permutation (see [`Perm`]).
     pending: Option<(ThreadId, Perm)>,
@@ -674,7 +674,6 @@ pub struct Explorer {
     transitions: usize,
     truncated: bool,
     max_depth: usize,
-    threads: usize,
     report: Option<ExploreReport>,
     cycles: Cycles,
 }
@@ -788,7 +787,6 @@ impl Explorer {
             liveness.clear_dead(&mut root, t);
         }
         let sym = Symmetry::of(root.scenario());
-        let threads = root.thread_count();
         let mut ex = Explorer {
             limits,
             liveness,
@@ -805,7 +803,6 @@ impl Explorer {
             transitions: 0,
             truncated: false,
             max_depth: 0,
-            threads,
             report: None,
             cycles: Cycles::Unknown,
         };
@@ -869,11 +866,12 @@ impl Explorer {
             });
         } else {
             self.summaries.push(Summary::OPEN);
+            let left = root.runnable_mask();
             self.stack.push(Frame {
                 node: 0,
                 fp,
                 depth: 0,
-                next_thread: 0,
+                left,
                 pending: None,
                 acc: Vec::new(),
                 twins,
@@ -944,20 +942,13 @@ impl Explorer {
         }
         let (parents, rest) = self.machines.split_at_mut(d);
         let (parent, child) = (&parents[d - 1], &mut rest[0]);
-        // Find the next thread that can step.
-        while top.next_thread < self.threads {
-            let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-            if parent.can_step(t) {
-                break;
-            }
-            top.next_thread += 1;
-        }
-        if top.next_thread >= self.threads {
+        // The next thread that can step (the lowest left: threads go in order).
+        if top.left == 0 {
             self.pop();
             return false;
         }
-        let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-        top.next_thread += 1;
+        let t = ThreadId(top.left.trailing_zeros() as u8);
+        top.left &= top.left - 1;
         let depth = top.depth + 1;
         self.transitions += 1;
         self.max_depth = self.max_depth.max(depth);
@@ -1074,11 +1065,12 @@ impl Explorer {
         };
         self.top().pending = Some((t, perm));
         let acc = self.accs.pop().unwrap_or_default();
+        let left = self.machines[d].runnable_mask();
         self.stack.push(Frame {
             node: id,
             fp,
             depth,
-            next_thread: 0,
+            left,
             pending: None,
             acc,
             twins,

@@ -779,6 +779,26 @@ impl Machine {
         self.outcome.is_none() && self.is_live(t.index()) && self.gil_blocker(t.index()).is_none()
     }
 
+    /// [`Machine::can_step`] of every thread at once: bit `t` set when thread `t` can step.
+    pub(crate) fn runnable_mask(&self) -> u32 {
+        if self.outcome.is_some() {
+            return 0;
+        }
+        let mut mask = 0u32;
+        for t in 0..self.threads.len().min(32) {
+            if self.is_live(t) {
+                mask |= 1 << t;
+            }
+        }
+        // A holder that keeps the GIL leaves only itself to step (see `gil_blocker`).
+        if let (true, Some(h)) = (self.scn.gil, self.gil) {
+            if !self.gil_yields(h) {
+                mask &= 1u32.checked_shl(u32::from(h.0)).unwrap_or(0);
+            }
+        }
+        mask
+    }
+
     /// The threads that can take a step now (with a GIL: only those allowed to take it).
     pub fn runnable(&self) -> Vec<ThreadId> {
         self.thread_ids().filter(|t| self.can_step(*t)).collect()
