@@ -968,7 +968,8 @@ impl Explorer {
         copy_machine(parent, child);
         // `parent.can_step(t)` held above, and the child is a copy of the parent. Every machine
         // here runs the root's scenario (`copy_machine` copies the `Arc`).
-        if child.step_runnable_in(&self.root.scn, t).is_err() {
+        let base = self.liveness.base[t.index()];
+        if child.step_runnable_in(&self.root.scn, base, t).is_err() {
             return true;
         }
         self.liveness.clear_dead(child, t.index());
