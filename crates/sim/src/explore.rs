@@ -715,7 +715,12 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
     if !(conds.is_empty() && dst.conds.is_empty()) {
         dst.conds.clone_from(conds);
     }
-    if !(queues.is_empty() && dst.queues.is_empty()) {
+    if dst.queues.len() == queues.len() {
+        for (d, s) in dst.queues.iter_mut().zip(queues) {
+            copy_vec(&mut d.items, &s.items);
+            d.unfinished = s.unfinished;
+        }
+    } else {
         dst.queues.clone_from(queues);
     }
     copy_vec(&mut dst.locals, locals);
@@ -727,15 +732,19 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
 }
 
 /// `dst.clone_from(src)` for the machine's vectors of plain values, which within one scenario
-/// keep their lengths: an element-wise copy then, without the library's general path.
+/// keep their lengths (but queues' items): an element-wise copy then, without the library's
+/// general path.
 fn copy_vec<T: Copy>(dst: &mut Vec<T>, src: &[T]) {
     if dst.len() == src.len() {
         for (d, &s) in dst.iter_mut().zip(src) {
             *d = s;
         }
     } else {
+        // Short (a queue's items): pushing costs less than calling `memcpy`.
         dst.clear();
-        dst.extend_from_slice(src);
+        for &s in src {
+            dst.push(s);
+        }
     }
 }
 
