@@ -445,7 +445,6 @@ impl Symmetry {
     /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
     fn apply(&self, m: &mut Machine, perm: &Perm) {
         let n = m.threads.len();
-        let inv = perm.inverse();
         // In place, a cycle of the permutation at a time: swapping `cur` with `next` puts
         // `next`'s state where it belongs and carries the cycle's first state on, to the last
         // place of the cycle.
@@ -467,12 +466,19 @@ impl Symmetry {
                 for i in 0..len {
                     m.regs.swap(a + i, b + i);
                 }
-                for slot in (0..m.locals.len()).step_by(n.max(1)) {
-                    m.locals.swap(slot + cur, slot + next);
+                if !m.locals.is_empty() {
+                    for slot in (0..m.locals.len()).step_by(n.max(1)) {
+                        m.locals.swap(slot + cur, slot + next);
+                    }
                 }
                 cur = next;
             }
         }
+        // What names threads in shared state (often nothing: no lock, condition or GIL).
+        if m.locks.is_empty() && m.conds.is_empty() && m.gil.is_none() && m.outcome.is_none() {
+            return;
+        }
+        let inv = perm.inverse();
         for st in &mut m.locks {
             st.owner = st.owner.map(|o| inv.apply(o));
         }
