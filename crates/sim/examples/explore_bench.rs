@@ -1,11 +1,14 @@
 //! Explorer benchmark: for each lesson-sized scenario, the states and schedules found, the time
 //! taken and the states explored per second. A figure to read, not an assertion.
 //!
-//! `cargo run --release -p lockstep-sim --example explore_bench [-- --plain]`
+//! `cargo run --release -p lockstep-sim --example explore_bench [-- --plain] [--once] [WORD]`
 //!
 //! Each exploration is repeated (at least three times, and for at least a tenth of a second)
 //! and the fastest run is shown, so that a busy machine disturbs the figures less. `--plain`
 //! turns the symmetry reduction off everywhere, for comparing the explorer's raw speed.
+//! `--once` runs each exploration exactly once and skips the stepping figure: a fixed amount of
+//! work, for counting instructions (`valgrind --tool=callgrind`), where a timed loop would vary.
+//! A `WORD` keeps only the scenarios whose names contain it.
 
 use sim::samples;
 use sim::{ExploreLimits, ExploreReport, Explorer, Machine, RoundRobin, Scenario};
@@ -13,12 +16,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// The report and the fastest of several runs, in seconds.
-fn timed(scn: &Arc<Scenario>, symmetry: bool) -> Option<(ExploreReport, f64)> {
+fn timed(scn: &Arc<Scenario>, symmetry: bool, once: bool) -> Option<(ExploreReport, f64)> {
     let started = Instant::now();
     let mut best = f64::INFINITY;
     let mut report = None;
     let mut runs = 0;
-    while runs < 3 || started.elapsed().as_secs_f64() < 0.1 {
+    while runs == 0 || (!once && (runs < 3 || started.elapsed().as_secs_f64() < 0.1)) {
         let start = Instant::now();
         let ex = Explorer::new(Arc::clone(scn), ExploreLimits::default()).ok()?;
         let r = ex.with_symmetry(symmetry).run_to_completion();
@@ -31,6 +34,11 @@ fn timed(scn: &Arc<Scenario>, symmetry: bool) -> Option<(ExploreReport, f64)> {
 
 fn main() {
     let symmetry = !std::env::args().any(|a| a == "--plain");
+    let once = std::env::args().any(|a| a == "--once");
+    let only: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let scenarios: Vec<Arc<Scenario>> = vec![
         samples::race(2, 1, false),
         samples::race(2, 1, true),
@@ -64,7 +72,10 @@ fn main() {
     let mut total_states = 0usize;
     let mut total_secs = 0f64;
     for scn in scenarios {
-        let Some((report, secs)) = timed(&scn, symmetry) else {
+        if !only.is_empty() && !only.iter().any(|w| scn.name.contains(w.as_str())) {
+            continue;
+        }
+        let Some((report, secs)) = timed(&scn, symmetry, once) else {
             println!("{:<56} invalid", scn.name);
             continue;
         };
@@ -92,6 +103,9 @@ fn main() {
         total_states as f64 / total_secs.max(1e-9)
     );
 
+    if once {
+        return;
+    }
     // Raw stepping speed, for the UI's play mode and random testing.
     let scn = samples::race(3, 2, true);
     let start = Instant::now();

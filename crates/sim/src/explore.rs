@@ -571,8 +571,8 @@ struct Frame {
     /// The node's fingerprint.
     fp: u64,
     depth: usize,
-    /// Next thread index to try.
-    next_thread: usize,
+    /// The threads that can step in the node's state and are still to be tried (bit set).
+    left: u32,
     /// The thread whose successor frame is on top of this one, and that successor's
     /// permutation (see [`Perm`]).
     pending: Option<(ThreadId, Perm)>,
@@ -606,6 +606,7 @@ impl Classes {
     }
 
     /// Class `id` with its threads renamed by `p`.
+    #[inline]
     fn rename(&mut self, id: u32, p: &Perm) -> u32 {
         if !self
             .names_threads
@@ -616,6 +617,12 @@ impl Classes {
         {
             return id;
         }
+        self.rename_named(id, p)
+    }
+
+    /// [`Classes::rename`] of a class that names threads.
+    #[inline(never)]
+    fn rename_named(&mut self, id: u32, p: &Perm) -> u32 {
         let key = (id, p.key());
         if let Some(&r) = self.renamed.get(&key) {
             return r;
@@ -667,7 +674,6 @@ pub struct Explorer {
     transitions: usize,
     truncated: bool,
     max_depth: usize,
-    threads: usize,
     report: Option<ExploreReport>,
     cycles: Cycles,
 }
@@ -709,7 +715,12 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
     if !(conds.is_empty() && dst.conds.is_empty()) {
         dst.conds.clone_from(conds);
     }
-    if !(queues.is_empty() && dst.queues.is_empty()) {
+    if dst.queues.len() == queues.len() {
+        for (d, s) in dst.queues.iter_mut().zip(queues) {
+            copy_vec(&mut d.items, &s.items);
+            d.unfinished = s.unfinished;
+        }
+    } else {
         dst.queues.clone_from(queues);
     }
     copy_vec(&mut dst.locals, locals);
@@ -721,15 +732,19 @@ fn copy_machine(src: &Machine, dst: &mut Machine) {
 }
 
 /// `dst.clone_from(src)` for the machine's vectors of plain values, which within one scenario
-/// keep their lengths: an element-wise copy then, without the library's general path.
+/// keep their lengths (but queues' items): an element-wise copy then, without the library's
+/// general path.
 fn copy_vec<T: Copy>(dst: &mut Vec<T>, src: &[T]) {
     if dst.len() == src.len() {
         for (d, &s) in dst.iter_mut().zip(src) {
             *d = s;
         }
     } else {
+        // Short (a queue's items): pushing costs less than calling `memcpy`.
         dst.clear();
-        dst.extend_from_slice(src);
+        for &s in src {
+            dst.push(s);
+        }
     }
 }
 
@@ -781,7 +796,6 @@ impl Explorer {
             liveness.clear_dead(&mut root, t);
         }
         let sym = Symmetry::of(root.scenario());
-        let threads = root.thread_count();
         let mut ex = Explorer {
             limits,
             liveness,
@@ -798,7 +812,6 @@ impl Explorer {
             transitions: 0,
             truncated: false,
             max_depth: 0,
-            threads,
             report: None,
             cycles: Cycles::Unknown,
         };
@@ -862,11 +875,12 @@ impl Explorer {
             });
         } else {
             self.summaries.push(Summary::OPEN);
+            let left = root.runnable_mask();
             self.stack.push(Frame {
                 node: 0,
                 fp,
                 depth: 0,
-                next_thread: 0,
+                left,
                 pending: None,
                 acc: Vec::new(),
                 twins,
@@ -937,20 +951,13 @@ impl Explorer {
         }
         let (parents, rest) = self.machines.split_at_mut(d);
         let (parent, child) = (&parents[d - 1], &mut rest[0]);
-        // Find the next thread that can step.
-        while top.next_thread < self.threads {
-            let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-            if parent.can_step(t) {
-                break;
-            }
-            top.next_thread += 1;
-        }
-        if top.next_thread >= self.threads {
+        // The next thread that can step (the lowest left: threads go in order).
+        if top.left == 0 {
             self.pop();
             return false;
         }
-        let t = ThreadId(u8::try_from(top.next_thread).unwrap_or(u8::MAX));
-        top.next_thread += 1;
+        let t = ThreadId(top.left.trailing_zeros() as u8);
+        top.left &= top.left - 1;
         let depth = top.depth + 1;
         self.transitions += 1;
         self.max_depth = self.max_depth.max(depth);
@@ -968,8 +975,10 @@ impl Explorer {
         // The successor is built in the slot past the top frame: copying into it reuses its
         // allocations.
         copy_machine(parent, child);
-        // `parent.can_step(t)` held above, and the child is a copy of the parent.
-        if child.step_runnable(t).is_err() {
+        // `parent.can_step(t)` held above, and the child is a copy of the parent. Every machine
+        // here runs the root's scenario (`copy_machine` copies the `Arc`).
+        let base = self.liveness.base[t.index()];
+        if child.step_runnable_in(&self.root.scn, base, t).is_err() {
             return true;
         }
         self.liveness.clear_dead(child, t.index());
@@ -1066,11 +1075,12 @@ impl Explorer {
         };
         self.top().pending = Some((t, perm));
         let acc = self.accs.pop().unwrap_or_default();
+        let left = self.machines[d].runnable_mask();
         self.stack.push(Frame {
             node: id,
             fp,
             depth,
-            next_thread: 0,
+            left,
             pending: None,
             acc,
             twins,

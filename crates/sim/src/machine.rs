@@ -699,8 +699,20 @@ impl Machine {
 
     /// What the thread waits for, ignoring the GIL; `None` when it could run (or has finished).
     pub(crate) fn wait_of(&self, t: usize) -> Option<WaitKind> {
+        let op = self.next_op(t)?;
+        self.waits(t, op)
+    }
+
+    /// The op thread `t` executes next; `None` once it has finished (or for a bad index).
+    #[inline]
+    fn next_op(&self, t: usize) -> Option<&crate::Op> {
         let st = self.threads.get(t)?;
-        let op = self.scn.threads.get(t)?.program.get(usize::from(st.pc))?;
+        self.scn.threads.get(t)?.program.get(usize::from(st.pc))
+    }
+
+    /// [`Machine::wait_of`] for thread `t` about to execute `op`.
+    fn waits(&self, t: usize, op: &crate::Op) -> Option<WaitKind> {
+        let st = &self.threads[t];
         let me = ThreadId(u8::try_from(t).ok()?);
         match &op.kind {
             OpKind::Acquire { lock } => {
@@ -742,7 +754,8 @@ impl Machine {
 
     /// Whether the thread could run if it had the GIL.
     pub(crate) fn is_live(&self, t: usize) -> bool {
-        !self.is_finished(t) && self.wait_of(t).is_none()
+        self.next_op(t)
+            .is_some_and(|op| self.waits(t, op).is_none())
     }
 
     /// With a GIL: whether the holder's next op lets another thread take over.
@@ -764,6 +777,26 @@ impl Machine {
     /// Whether `step(t)` would execute an op now.
     pub fn can_step(&self, t: ThreadId) -> bool {
         self.outcome.is_none() && self.is_live(t.index()) && self.gil_blocker(t.index()).is_none()
+    }
+
+    /// [`Machine::can_step`] of every thread at once: bit `t` set when thread `t` can step.
+    pub(crate) fn runnable_mask(&self) -> u32 {
+        if self.outcome.is_some() {
+            return 0;
+        }
+        let mut mask = 0u32;
+        for t in 0..self.threads.len().min(32) {
+            if self.is_live(t) {
+                mask |= 1 << t;
+            }
+        }
+        // A holder that keeps the GIL leaves only itself to step (see `gil_blocker`).
+        if let (true, Some(h)) = (self.scn.gil, self.gil) {
+            if !self.gil_yields(h) {
+                mask &= 1u32.checked_shl(u32::from(h.0)).unwrap_or(0);
+            }
+        }
+        mask
     }
 
     /// The threads that can take a step now (with a GIL: only those allowed to take it).

@@ -45,10 +45,10 @@ impl Perm {
 
     pub(crate) fn inverse(&self) -> Perm {
         let mut inv = Perm::identity();
+        // A permutation of 0..MAX_THREADS: every entry is in range (the mask only spares the
+        // bounds check), and `j` fits in a u8.
         for (j, &m) in self.map.iter().enumerate() {
-            if let Some(slot) = inv.map.get_mut(usize::from(m)) {
-                *slot = u8::try_from(j).unwrap_or(u8::MAX);
-            }
+            inv.map[usize::from(m) % MAX_THREADS] = j as u8;
         }
         inv
     }
@@ -134,6 +134,10 @@ pub(crate) struct Symmetry {
     regs: Vec<(usize, usize)>,
     /// Scratch: `(thread, code)` for every reference to a thread in shared state.
     tags: Vec<(u8, u64)>,
+    /// Scratch: thread `t`'s tags are `tags[spans[t]..spans[t + 1]]`.
+    spans: [usize; MAX_THREADS + 1],
+    /// Whether `spans` holds anything but zeros (most scenarios never tag a thread).
+    spanned: bool,
 }
 
 impl Symmetry {
@@ -144,6 +148,8 @@ impl Symmetry {
             prev: Vec::new(),
             regs: Vec::new(),
             tags: Vec::new(),
+            spans: [0; MAX_THREADS + 1],
+            spanned: false,
         }
     }
 
@@ -216,6 +222,8 @@ impl Symmetry {
             prev,
             regs,
             tags: Vec::new(),
+            spans: [0; MAX_THREADS + 1],
+            spanned: false,
         }
     }
 
@@ -246,46 +254,51 @@ impl Symmetry {
     /// bit set of *twins*: bit `j` set when canonical thread `j` is indistinguishable from the
     /// member of its group before it, so that swapping the two leaves the state unchanged.
     pub(crate) fn canonicalize(&mut self, m: &mut Machine) -> (Perm, u32) {
-        let mut perm = Perm::identity();
-        let n = m.threads.len();
-        if self.groups.is_empty() || n != self.prev.len() {
-            return (perm, 0);
+        if self.groups.is_empty() || m.threads.len() != self.prev.len() {
+            return (Perm::identity(), 0);
         }
-        self.tags.clear();
-        for (l, st) in m.locks.iter().enumerate() {
-            if let Some(o) = st.owner {
-                self.tags.push((o.0, code(0, l, 0)));
-            }
-        }
-        for (c, waiters) in m.conds.iter().enumerate() {
-            for (k, w) in waiters.iter().enumerate() {
-                self.tags.push((w.0, code(1, c, k)));
-            }
-        }
-        if let Some(g) = m.gil {
-            self.tags.push((g.0, code(2, 0, 0)));
-        }
-        match &m.outcome {
-            Some(Outcome::Misuse { thread, .. })
-            | Some(Outcome::Violated {
-                check: CheckRef::Assert { thread, .. },
-                ..
-            }) => self.tags.push((thread.0, code(3, 0, 0))),
-            _ => {}
-        }
-        // `spans[t]..spans[t + 1]`: thread t's tags.
-        let mut spans = [0usize; MAX_THREADS + 1];
-        if !self.tags.is_empty() {
-            self.tags.sort_unstable();
-            for &(t, _) in &self.tags {
-                if let Some(s) = spans.get_mut(usize::from(t) + 1) {
-                    *s += 1;
+        // Usually the state is in canonical order already (it was stepped from a canonical one,
+        // and most steps keep the order): check that, walking each group once. What names
+        // threads in shared state is collected only if two threads' keys tie.
+        let mut tagged = false;
+        let mut twins = 0u32;
+        for gi in 0..self.groups.len() {
+            let len = self.groups[gi].len();
+            let mut prev = usize::from(self.groups[gi][0]);
+            let mut prev_key = key(&m.threads[prev]);
+            for i in 1..len {
+                let t = usize::from(self.groups[gi][i]);
+                let k = key(&m.threads[t]);
+                match prev_key.cmp(&k) {
+                    Ordering::Less => {}
+                    Ordering::Equal => {
+                        if !tagged {
+                            tagged = true;
+                            self.tag(m);
+                        }
+                        match self.compare_rest(m, prev, t) {
+                            Ordering::Less => {}
+                            Ordering::Equal => twins |= 1 << t,
+                            Ordering::Greater => return self.sort(m, tagged),
+                        }
+                    }
+                    Ordering::Greater => return self.sort(m, tagged),
                 }
-            }
-            for i in 1..spans.len() {
-                spans[i] += spans[i - 1];
+                prev = t;
+                prev_key = k;
             }
         }
+        (Perm::identity(), twins)
+    }
+
+    /// [`Symmetry::canonicalize`] of a state not in canonical order: sort each group and
+    /// rename. `tagged`: whether `tags` already describes `m`.
+    #[inline(never)]
+    fn sort(&mut self, m: &mut Machine, tagged: bool) -> (Perm, u32) {
+        if !tagged {
+            self.tag(m);
+        }
+        let mut perm = Perm::identity();
         let me = &*self;
         let mut twins = 0u32;
         // Tracked as the map is written: reading the map back as a whole right after writing
@@ -302,7 +315,7 @@ impl Symmetry {
                 let (a, b) = (usize::from(a), usize::from(b));
                 keys[a]
                     .cmp(&keys[b])
-                    .then_with(|| me.compare_rest(m, &spans, usize::from(g[a]), usize::from(g[b])))
+                    .then_with(|| me.compare_rest(m, usize::from(g[a]), usize::from(g[b])))
             };
             // Insertion sort (groups are small): stable, so equal threads keep their order and
             // an already canonical state maps to itself by the identity. `same[k]`: `order[k]`
@@ -349,9 +362,54 @@ impl Symmetry {
         (perm, twins)
     }
 
+    /// Collect every reference to a thread in shared state into `tags`, sorted, with thread
+    /// `t`'s in `tags[spans[t]..spans[t + 1]]`.
+    fn tag(&mut self, m: &Machine) {
+        self.tags.clear();
+        if self.spanned {
+            self.spans = [0; MAX_THREADS + 1];
+            self.spanned = false;
+        }
+        for (l, st) in m.locks.iter().enumerate() {
+            if let Some(o) = st.owner {
+                self.tags.push((o.0, code(0, l, 0)));
+            }
+        }
+        for (c, waiters) in m.conds.iter().enumerate() {
+            for (k, w) in waiters.iter().enumerate() {
+                self.tags.push((w.0, code(1, c, k)));
+            }
+        }
+        if let Some(g) = m.gil {
+            self.tags.push((g.0, code(2, 0, 0)));
+        }
+        match &m.outcome {
+            Some(Outcome::Misuse { thread, .. })
+            | Some(Outcome::Violated {
+                check: CheckRef::Assert { thread, .. },
+                ..
+            }) => self.tags.push((thread.0, code(3, 0, 0))),
+            _ => {}
+        }
+        if self.tags.is_empty() {
+            return;
+        }
+        self.tags.sort_unstable();
+        self.spanned = true;
+        for &(t, _) in &self.tags {
+            if let Some(s) = self.spans.get_mut(usize::from(t) + 1) {
+                *s += 1;
+            }
+        }
+        for i in 1..self.spans.len() {
+            self.spans[i] += self.spans[i - 1];
+        }
+    }
+
     /// The order of threads `a` and `b` after their [`key`]s: the exception they carry, then
     /// registers, thread-locals and what names them in shared state.
-    fn compare_rest(&self, m: &Machine, spans: &[usize], a: usize, b: usize) -> Ordering {
+    #[inline]
+    fn compare_rest(&self, m: &Machine, a: usize, b: usize) -> Ordering {
         let (x, y) = (&m.threads[a], &m.threads[b]);
         if x.exc.is_some() || y.exc.is_some() {
             let o = x.exc.cmp(&y.exc);
@@ -361,11 +419,10 @@ impl Symmetry {
         }
         // Threads of a group have as many registers.
         let ((ra, len), (rb, _)) = (self.regs[a], self.regs[b]);
-        for i in 0..len {
-            let o = m.regs[ra + i].cmp(&m.regs[rb + i]);
-            if o.is_ne() {
-                return o;
-            }
+        let (xa, xb) = (&m.regs[ra..ra + len], &m.regs[rb..rb + len]);
+        // Usually equal (the threads are twins): the equality test is the cheaper.
+        if xa != xb {
+            return xa.cmp(xb);
         }
         if !m.locals.is_empty() {
             for slot in m.locals.chunks_exact(m.threads.len()) {
@@ -375,6 +432,7 @@ impl Symmetry {
                 }
             }
         }
+        let spans = &self.spans;
         let (ta, tb) = (spans[a]..spans[a + 1], spans[b]..spans[b + 1]);
         if ta.is_empty() && tb.is_empty() {
             return Ordering::Equal;
@@ -387,7 +445,6 @@ impl Symmetry {
     /// Rename `m`'s threads: canonical thread `j` takes the state of thread `perm.apply(j)`.
     fn apply(&self, m: &mut Machine, perm: &Perm) {
         let n = m.threads.len();
-        let inv = perm.inverse();
         // In place, a cycle of the permutation at a time: swapping `cur` with `next` puts
         // `next`'s state where it belongs and carries the cycle's first state on, to the last
         // place of the cycle.
@@ -409,12 +466,19 @@ impl Symmetry {
                 for i in 0..len {
                     m.regs.swap(a + i, b + i);
                 }
-                for slot in (0..m.locals.len()).step_by(n.max(1)) {
-                    m.locals.swap(slot + cur, slot + next);
+                if !m.locals.is_empty() {
+                    for slot in (0..m.locals.len()).step_by(n.max(1)) {
+                        m.locals.swap(slot + cur, slot + next);
+                    }
                 }
                 cur = next;
             }
         }
+        // What names threads in shared state (often nothing: no lock, condition or GIL).
+        if m.locks.is_empty() && m.conds.is_empty() && m.gil.is_none() && m.outcome.is_none() {
+            return;
+        }
+        let inv = perm.inverse();
         for st in &mut m.locks {
             st.owner = st.owner.map(|o| inv.apply(o));
         }

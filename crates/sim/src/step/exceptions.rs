@@ -72,7 +72,24 @@ impl Machine {
     /// reached the end of the `finally:` block an exception is pending for, on with that
     /// exception (outward, possibly ending the thread). A pending exception is dropped if the
     /// thread jumped out of its `finally:` block.
+    #[inline]
     pub(crate) fn settle_pc(&mut self, ti: usize) {
+        // Usually there is nothing to do: no marker to pass, no exception pending.
+        if let (Some(st), Some(decl)) = (self.threads.get(ti), self.scn.threads.get(ti)) {
+            let marker = decl
+                .program
+                .get(usize::from(st.pc))
+                .is_some_and(|op| op.kind.is_marker());
+            if !marker && st.exc.is_none() {
+                return;
+            }
+        }
+        self.settle_pc_moving(ti);
+    }
+
+    /// [`Machine::settle_pc`] past markers or with an exception pending.
+    #[inline(never)]
+    fn settle_pc_moving(&mut self, ti: usize) {
         let Some(decl) = self.scn.threads.get(ti) else {
             return;
         };
