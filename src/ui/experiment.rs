@@ -399,7 +399,7 @@ fn report_view(slug: &'static str, r: &LabReport, run: u64) -> Html {
     let (okey, olabel, outcome) = r.outcome();
     let headline = figures.iter().find(|f| f.key == okey).map(|f| f.value.clone()).unwrap_or_else(|| format!("{outcome:?}"));
     tag.add_child(html! {
-        <p class={classes!("result-line", r.went_wrong().then_some("bad-text"))}>{format!("{olabel}: {headline}")}</p>
+        <p class={classes!("result-line", r.went_wrong().then_some("bad-text"))}>{format!("{olabel}: {}", pretty(&headline))}</p>
     });
     // Numbers go in tiles; sentences (a wait-for cycle, an explanation) read better as prose.
     let (notes, tiles): (Vec<_>, Vec<_>) =

@@ -370,7 +370,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
             <p class="eyebrow">{format!("Lesson {number} · {}", lesson.part.title())}</p>
             <h1 id="lesson-title">{lesson.title()}</h1>
             {prose::status(&prose, &retry_prose)}
-            <div class="prose">{prose.fragment("intro")}</div>
+            <div class="prose">{prose.html(|p| p.fragment("intro"))}</div>
             if lesson.quiz {
                 <Quiz lesson={lesson.slug} prose={prose.clone()} on_show={{
                     let state = state.clone();
@@ -389,7 +389,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                 if goal_met {
                     <p class="goal-met" data-testid="goal-met"><span aria-hidden="true">{"✓ "}</span>{"Goal met — remembered on this device."}</p>
                 }
-                {prose.get().and_then(|p| p.goal(variant)).map(|h| markup::raw(h.clone())).unwrap_or_default()}
+                {prose.html(|p| p.goal(variant))}
                 {hints(&state, &prose)}
             </div>
             if let Some(n) = st.notice() {
@@ -417,7 +417,7 @@ fn lesson_view(props: &LessonViewProps) -> Html {
                         intro={html! { <p class="muted">{"The same program's experiment on real threads of this machine: Web Workers sharing memory. Every figure is measured when you press Run."}</p> }} />
                 }
             </div>
-            <div class="prose">{prose.fragment("body")}</div>
+            <div class="prose">{prose.html(|p| p.fragment("body"))}</div>
             <p class={classes!("lesson-progress", (met == goals).then_some("done"))} data-testid="lesson-progress" data-progress={format!("{met}/{goals}")}>
                 { if met == goals {
                     format!("All {goals} goals of this lesson met.{}", if neighbours.1.is_some() { " On to the next one." } else { "" })

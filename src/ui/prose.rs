@@ -49,9 +49,9 @@ impl ProseState {
         }
     }
 
-    /// A named fragment as HTML (nothing until the prose is here).
-    pub fn fragment(&self, name: &str) -> Html {
-        self.get().and_then(|p| p.fragment(name)).map(|h| super::markup::raw(h.clone())).unwrap_or_default()
+    /// A part of the prose, picked from it, as HTML (nothing until the prose is here).
+    pub fn html<'a>(&'a self, pick: impl FnOnce(&'a Prose) -> Option<&'a Rc<str>>) -> Html {
+        self.get().and_then(pick).map(|h| super::markup::raw(h.clone())).unwrap_or_default()
     }
 }
 

@@ -8,7 +8,6 @@ use sim::Schedule;
 use yew::prelude::*;
 
 use super::explore::{count, explore_variant, Explored};
-use super::markup;
 use super::pool::use_pool;
 use super::progress::{use_progress, Change};
 use super::prose::ProseState;
@@ -142,7 +141,7 @@ fn quiz_item(props: &QuizItemProps) -> Html {
             data-expect={match variant.expect { Expect::Bad => "bad", Expect::Safe => "safe", Expect::None => "none" }}>
             <h3 id={id}>{variant.label}</h3>
             <pre class="block"><code>{variant.code}</code></pre>
-            <div class="prose">{props.prose.get().and_then(|p| p.goal(variant)).map(|h| markup::raw(h.clone())).unwrap_or_default()}</div>
+            <div class="prose">{props.prose.html(|p| p.goal(variant))}</div>
             <div class="row" role="group" aria-label={format!("Your answer for {}", variant.label)}>
                 <button type="button" aria-pressed={(chosen == Some(true)).to_string()} onclick={answer(true)}>{"✓ Safe"}</button>
                 <button type="button" aria-pressed={(chosen == Some(false)).to_string()} onclick={answer(false)}>{"✗ Has a bug"}</button>
